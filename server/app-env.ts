@@ -1,0 +1,11 @@
+// Hono's environment for this app: the request variables the middleware sets.
+import type { AccessClaims } from "./auth/access-tokens.ts";
+import type { RequestContext } from "./auth/deps.ts";
+
+export interface AppEnv {
+  Variables: {
+    requestContext: RequestContext;
+    /** Set by requireUser(). */
+    auth: AccessClaims;
+  };
+}

@@ -1,0 +1,91 @@
+// createApp(deps): middleware order, routes, and the one error handler. No side effects.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { ROUTES } from "../shared/routes.ts";
+import type { AppEnv } from "./app-env.ts";
+import type { AuthDeps } from "./auth/deps.ts";
+import { AppError } from "./errors.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { requestContext } from "./middleware/request-context.ts";
+import { accountRoutes } from "./routes/account.ts";
+import { passkeyLoginRoutes } from "./routes/login.ts";
+import { registrationRoutes } from "./routes/registration.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import { webAppRoutes } from "./routes/web-app.ts";
+import { wellKnownRoutes } from "./routes/well-known.ts";
+
+/** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface AppDeps extends AuthDeps {
+  /** Folder of the built web app; omitted, only the API is served. */
+  webRoot?: string;
+  /** Where unexpected errors are reported (defaults to console.error). */
+  logError?: (message: string, error: unknown) => void;
+}
+
+const API_PATHS: ReadonlySet<string> = new Set(Object.values(ROUTES));
+
+export function createApp(deps: AppDeps) {
+  const logError = deps.logError ?? ((message, error) => console.error(message, error));
+  const app = new Hono<AppEnv>();
+
+  app.use(requestContext());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: "no-referrer",
+      crossOriginResourcePolicy: "same-origin",
+    }),
+  );
+  for (const prefix of ["/auth/*", "/api/*"]) {
+    app.use(prefix, async (c, next) => {
+      await next();
+      // Tokens and account data must never sit in a cache (RFC 6749 §5.1).
+      c.header("Cache-Control", "no-store");
+    });
+    app.use(
+      prefix,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new AppError("body_too_large");
+        },
+      }),
+    );
+  }
+  app.use("/auth/*", rateLimit({ limitPerMinute: deps.config.rateLimitPerMinute, clock: deps.clock }));
+
+  app.route("/", registrationRoutes(deps));
+  app.route("/", passkeyLoginRoutes(deps));
+  app.route("/", sessionRoutes(deps));
+  app.route("/", accountRoutes(deps));
+  app.route("/", wellKnownRoutes(deps));
+  app.route("/", webAppRoutes(deps.webRoot));
+
+  app.notFound((c) => {
+    const error = new AppError(API_PATHS.has(c.req.path) ? "method_not_allowed" : "not_found");
+    return c.json(error.toBody(), error.status);
+  });
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(error.toBody(), error.status);
+    }
+    logError(`Unhandled error on ${c.req.method} ${c.req.path}`, error);
+    const internal = new AppError("internal");
+    return c.json(internal.toBody(), internal.status);
+  });
+  return app;
+}

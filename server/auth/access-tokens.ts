@@ -1,0 +1,76 @@
+// Access tokens: JWTs per RFC 9068 (typ at+jwt), ES256 with the current signing key.
+import { randomUUID } from "node:crypto";
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } from "jose";
+import type { Role } from "../../shared/schemas.ts";
+import { epochSeconds } from "../clock.ts";
+import { AppError } from "../errors.ts";
+import type { AuthDeps } from "./deps.ts";
+import { SIGNING_ALG } from "./signing-keys.ts";
+
+const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  /** Epoch seconds when the session was opened with a passkey. */
+  authTime: number;
+  expiresAt: number;
+}
+
+export async function issueAccessToken(
+  deps: Pick<AuthDeps, "config" | "clock" | "keys">,
+  subject: { userId: string; sessionId: string; role: Role; authTime: number },
+): Promise<string> {
+  const issuedAt = epochSeconds(deps.clock.now());
+  return new SignJWT({
+    sid: subject.sessionId,
+    role: subject.role,
+    auth_time: subject.authTime,
+    // RFC 9068 §2.2 requires client_id: the web app on the first origin.
+    client_id: deps.config.issuer,
+  })
+    .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid: deps.keys.current.kid })
+    .setIssuer(deps.config.issuer)
+    .setAudience(deps.config.audience)
+    .setSubject(subject.userId)
+    .setJti(randomUUID())
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + deps.config.accessTokenTtlSeconds)
+    .sign(deps.keys.current.privateKey);
+}
+
+/** Verifies signature, alg, typ, iss, aud, exp and the claims we rely on. Throws AppError token_*. */
+export async function verifyAccessToken(
+  deps: Pick<AuthDeps, "config" | "clock" | "keys">,
+  token: string,
+): Promise<AccessClaims> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header: JWTHeaderParameters) => {
+        // Only our own keys by kid: jku, x5u and embedded jwk headers are never followed.
+        const key = header.kid === undefined ? undefined : deps.keys.publicKeys.get(header.kid);
+        if (!key) throw new AppError("token_invalid", { message: "The access token was signed with an unknown key." });
+        return key;
+      },
+      {
+        algorithms: [SIGNING_ALG],
+        typ: ACCESS_TOKEN_TYPE,
+        issuer: deps.config.issuer,
+        audience: deps.config.audience,
+        requiredClaims: ["sub", "sid", "role", "jti", "iat", "exp", "auth_time"],
+        currentDate: deps.clock.now(),
+      },
+    );
+    const { sub, sid, role, auth_time: authTime, exp } = payload;
+    if (typeof sub !== "string" || typeof sid !== "string" || (role !== "user" && role !== "admin") || typeof authTime !== "number") {
+      throw new AppError("token_invalid", { message: "The access token's claims are malformed." });
+    }
+    return { userId: sub, sessionId: sid, role, authTime, expiresAt: exp! };
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof joseErrors.JWTExpired) throw new AppError("token_expired");
+    throw new AppError("token_invalid", { cause: error });
+  }
+}

@@ -1,0 +1,25 @@
+// Security events: one row per security-relevant act, never holding a token or secret.
+import type { AuthDeps, RequestContext } from "./deps.ts";
+
+export type AuditEventType =
+  | "user_registered"
+  | "signed_in"
+  | "sign_in_failed"
+  | "token_refreshed"
+  | "refresh_token_reused"
+  | "session_revoked"
+  | "sessions_revoked_all"
+  | "session_evicted";
+
+export async function recordAuditEvent(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  context: RequestContext,
+  event: { type: AuditEventType; userId?: string | null; sessionId?: string | null; detail?: Record<string, unknown> },
+): Promise<void> {
+  await deps.store.audit.record({
+    ...event,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    createdAt: deps.clock.now().getTime(),
+  });
+}

@@ -1,0 +1,54 @@
+// WebAuthn challenges: random, stored server-side with their purpose and expiry, single use
+// (WebAuthn §13.4.3: challenges must be random, at least 16 bytes, and verified once).
+import { randomBytes } from "node:crypto";
+import type { ChallengePurpose, ChallengeRecord } from "../db/store.ts";
+import { AppError } from "../errors.ts";
+import type { AuthDeps } from "./deps.ts";
+
+export const CHALLENGE_BYTES = 32;
+export const CHALLENGE_TTL_SECONDS = 300;
+
+export interface ChallengeContext {
+  userId?: string | null;
+  username?: string | null;
+  displayName?: string | null;
+  webauthnUserId?: string | null;
+}
+
+/** Makes and stores a fresh challenge; returns it base64url-encoded, as clientDataJSON will carry it. */
+export async function createChallenge(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  purpose: ChallengePurpose,
+  context: ChallengeContext = {},
+): Promise<string> {
+  const now = deps.clock.now().getTime();
+  await deps.store.challenges.deleteExpired(now);
+  const challenge = randomBytes(CHALLENGE_BYTES).toString("base64url");
+  await deps.store.challenges.insert({
+    challenge,
+    purpose,
+    userId: context.userId ?? null,
+    username: context.username ?? null,
+    displayName: context.displayName ?? null,
+    webauthnUserId: context.webauthnUserId ?? null,
+    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    createdAt: now,
+  });
+  return challenge;
+}
+
+/**
+ * Takes the challenge out of storage (so it can never verify again, whatever happens next) and
+ * checks it was issued for this purpose and has not expired.
+ */
+export async function consumeChallenge(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  challenge: string,
+  purpose: ChallengePurpose,
+): Promise<ChallengeRecord> {
+  const record = await deps.store.challenges.consume(challenge);
+  if (!record) throw new AppError("challenge_not_found");
+  if (record.purpose !== purpose) throw new AppError("challenge_purpose_mismatch");
+  if (record.expiresAt <= deps.clock.now().getTime()) throw new AppError("challenge_expired");
+  return record;
+}

@@ -1,0 +1,127 @@
+// Passkey sign-in: options (usernameless, or for a username without revealing whether it
+// exists), then verification of the assertion with the checks the library leaves to us.
+import { createHmac } from "node:crypto";
+import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
+import type { AuthenticatorTransport, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import type { AuthenticationResponse, LoginOptionsRequest } from "../../shared/schemas.ts";
+import type { CredentialDescriptor, PasskeyRecord, UserRecord } from "../db/store.ts";
+import { AppError } from "../errors.ts";
+import { recordAuditEvent } from "./audit.ts";
+import { CHALLENGE_TTL_SECONDS, consumeChallenge, createChallenge } from "./challenges.ts";
+import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
+import type { AuthDeps, RequestContext } from "./deps.ts";
+import { startSession, type IssuedSession } from "./sessions.ts";
+
+const DECOY_CREDENTIAL_ID_BYTES = 32;
+
+/**
+ * An unknown username gets a credential list that looks real and stays the same on every call
+ * (HMAC of the name under a server secret), so options cannot tell which usernames exist.
+ */
+function decoyCredentials(decoyKey: Uint8Array, username: string): CredentialDescriptor[] {
+  const id = createHmac("sha256", decoyKey).update(`credential:${username}`).digest().subarray(0, DECOY_CREDENTIAL_ID_BYTES);
+  return [{ credentialId: id.toString("base64url"), transports: ["internal", "hybrid"] }];
+}
+
+export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  let allowCredentials: CredentialDescriptor[] = [];
+  let userId: string | null = null;
+  if (request.username !== undefined) {
+    const user = await deps.store.users.findByUsername(request.username);
+    userId = user?.id ?? null;
+    allowCredentials = user
+      ? await deps.store.passkeys.listDescriptorsForUser(user.id)
+      : decoyCredentials(deps.keys.decoyKey, request.username);
+  }
+  const challenge = await createChallenge(deps, "authentication", { userId, username: request.username ?? null });
+  return generateAuthenticationOptions({
+    rpID: deps.config.rpId,
+    challenge: Buffer.from(challenge, "base64url"),
+    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    userVerification: "required",
+    allowCredentials: allowCredentials.map((c) => ({
+      id: c.credentialId,
+      transports: c.transports as AuthenticatorTransport[],
+    })),
+  });
+}
+
+export async function finishLogin(deps: AuthDeps, response: AuthenticationResponse, context: RequestContext): Promise<IssuedSession> {
+  const failure = { credentialId: response.id, userId: null as string | null };
+  try {
+    const { user, passkey } = await verifyAssertion(deps, response, failure);
+    const session = await startSession(deps, { user, passkeyId: passkey.id, context });
+    await recordAuditEvent(deps, context, {
+      type: "signed_in",
+      userId: user.id,
+      sessionId: session.sessionId,
+      detail: { passkeyId: passkey.id, ceremony: "authentication" },
+    });
+    return session;
+  } catch (error) {
+    if (error instanceof AppError) {
+      await recordAuditEvent(deps, context, {
+        type: "sign_in_failed",
+        userId: failure.userId,
+        detail: { reason: error.code, credentialId: failure.credentialId },
+      });
+    }
+    throw error;
+  }
+}
+
+async function verifyAssertion(
+  deps: AuthDeps,
+  response: AuthenticationResponse,
+  failure: { userId: string | null },
+): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
+  const clientData = readClientData(response.response.clientDataJSON);
+  const challenge = await consumeChallenge(deps, clientData.challenge, "authentication");
+  assertNotCrossOrigin(clientData);
+
+  const passkey = await deps.store.passkeys.findByCredentialId(response.id);
+  if (!passkey) throw new AppError("passkey_not_found");
+  failure.userId = passkey.userId;
+  // A username was given: only that account's credentials (its allowCredentials) may answer.
+  if (challenge.username !== null && passkey.userId !== challenge.userId) {
+    throw new AppError("passkey_verification_failed", { message: "This passkey does not belong to the account being signed in." });
+  }
+  const user = await deps.store.users.findById(passkey.userId);
+  if (!user) throw new AppError("passkey_not_found");
+  // WebAuthn §7.2 step 6: the user handle, when given, must be the credential owner's; a
+  // username-less (discoverable) sign-in must give one.
+  const userHandle = response.response.userHandle;
+  if ((userHandle === undefined && challenge.username === null) || (userHandle !== undefined && userHandle !== user.webauthnUserId)) {
+    throw new AppError("passkey_verification_failed", { message: "The passkey's user handle does not match its owner." });
+  }
+
+  let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  try {
+    verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge.challenge,
+      expectedOrigin: [...deps.config.origins],
+      expectedRPID: deps.config.rpId,
+      requireUserVerification: true,
+      // Counter 0 here turns off the library's counter check; ours below runs only after the
+      // signature verified, so a forged response cannot raise a clone alarm.
+      credential: { id: passkey.credentialId, publicKey: passkey.publicKey, counter: 0, transports: [] },
+    });
+  } catch (cause) {
+    throw new AppError("passkey_verification_failed", { cause });
+  }
+  if (!verification.verified) throw new AppError("passkey_verification_failed");
+  const { newCounter, credentialBackedUp } = verification.authenticationInfo;
+  // WebAuthn §7.2 step 22: a counter that does not grow signals a cloned authenticator. Synced
+  // passkeys always report 0 and are exempt.
+  if ((newCounter !== 0 || passkey.counter !== 0) && newCounter <= passkey.counter) {
+    throw new AppError("passkey_counter_regression");
+  }
+  if (user.blockedAt !== null) throw new AppError("account_blocked");
+  await deps.store.passkeys.recordUse(passkey.id, {
+    counter: newCounter,
+    backedUp: credentialBackedUp,
+    usedAt: deps.clock.now().getTime(),
+  });
+  return { user, passkey };
+}

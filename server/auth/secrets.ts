@@ -1,0 +1,12 @@
+// Keys derived from KEY_ENCRYPTION_SECRET, one per purpose (HKDF, RFC 5869), so one secret
+// never serves two uses.
+import { hkdfSync } from "node:crypto";
+
+const HKDF_SALT = "passkey-platform/v1";
+const DERIVED_KEY_BYTES = 32;
+
+export type SecretPurpose = "signing-key-encryption" | "login-decoy";
+
+export function deriveSecretKey(secret: string, purpose: SecretPurpose): Uint8Array {
+  return new Uint8Array(hkdfSync("sha256", secret, HKDF_SALT, purpose, DERIVED_KEY_BYTES));
+}

@@ -1,0 +1,173 @@
+// Sessions and their refresh tokens: opaque 256-bit secrets stored as SHA-256 hashes, rotated on
+// every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
+import { AppError } from "../errors.ts";
+import { recordAuditEvent } from "./audit.ts";
+import type { AuthDeps, RequestContext } from "./deps.ts";
+
+const REFRESH_TOKEN_BYTES = 32;
+/**
+ * A retry of the token rotated at most this long ago, whose successor was never used, is a lost
+ * response or two tabs racing, not theft: it gets a new successor (the unused one is discarded).
+ */
+export const REFRESH_GRACE_SECONDS = 10;
+/** A racing rotation can make a decision stale; it is re-read this many times at most. */
+const MAX_ROTATION_ATTEMPTS = 3;
+
+export interface IssuedSession {
+  sessionId: string;
+  user: UserRecord;
+  /** Epoch seconds when the session was opened with a passkey. */
+  authTime: number;
+  refreshToken: string;
+  /** How long the cookie may live: until the idle or absolute expiry, whichever is first. */
+  refreshTokenMaxAgeSeconds: number;
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+function newRefreshToken(sessionId: string, parentId: string | null, now: number): { token: string; record: NewRefreshToken } {
+  const token = randomBytes(REFRESH_TOKEN_BYTES).toString("base64url");
+  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId, createdAt: now } };
+}
+
+function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpiresAt: number): number {
+  return Math.min(now + deps.config.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
+}
+
+/** Opens a session after a passkey ceremony; evicts the oldest sessions past MAX_SESSIONS_PER_USER. */
+export async function startSession(
+  deps: AuthDeps,
+  input: { user: UserRecord; passkeyId: string; context: RequestContext },
+): Promise<IssuedSession> {
+  const now = deps.clock.now().getTime();
+  const sessionId = randomUUID();
+  const expiresAt = now + deps.config.sessionMaxAgeSeconds * 1000;
+  const idleExpiresAt = idleExpiry(deps, now, expiresAt);
+  const { token, record } = newRefreshToken(sessionId, null, now);
+  const evicted = await deps.store.sessions.create(
+    {
+      id: sessionId,
+      userId: input.user.id,
+      passkeyId: input.passkeyId,
+      createdAt: now,
+      idleExpiresAt,
+      expiresAt,
+      userAgent: input.context.userAgent,
+      ip: input.context.ip,
+    },
+    record,
+    { maxPerUser: deps.config.maxSessionsPerUser, now },
+  );
+  for (const evictedId of evicted) {
+    await recordAuditEvent(deps, input.context, {
+      type: "session_evicted",
+      userId: input.user.id,
+      sessionId: evictedId,
+      detail: { reason: "session_limit", newSessionId: sessionId },
+    });
+  }
+  return {
+    sessionId,
+    user: input.user,
+    authTime: Math.floor(now / 1000),
+    refreshToken: token,
+    refreshTokenMaxAgeSeconds: Math.floor((idleExpiresAt - now) / 1000),
+  };
+}
+
+/** Exchanges a refresh token for its successor in the same session. Throws AppError on any refusal. */
+export async function rotateRefreshToken(deps: AuthDeps, presented: string, context: RequestContext): Promise<IssuedSession> {
+  const tokenHash = hashRefreshToken(presented);
+  for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
+    const found = await deps.store.sessions.findRefreshToken(tokenHash);
+    if (!found) throw new AppError("refresh_token_invalid");
+    const now = deps.clock.now().getTime();
+    await assertSessionUsable(deps, found, now, context);
+
+    const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
+    const { token, record } = newRefreshToken(found.sessionId, found.id, now);
+    let rotated: boolean;
+    if (found.usedAt === null && found.discardedAt === null) {
+      rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now });
+    } else {
+      const live = await deps.store.sessions.findLiveToken(found.sessionId);
+      const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
+      if (!withinGrace || live === null || live.parentId !== found.id) {
+        await revokeForReuse(deps, found, context);
+      }
+      rotated = await deps.store.sessions.replaceLive({ liveId: live!.id, successor: record, idleExpiresAt, now });
+    }
+    if (!rotated) continue; // Another request changed the session between our read and write.
+
+    await recordAuditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
+    return {
+      sessionId: found.sessionId,
+      user: found.user,
+      authTime: Math.floor(found.session.createdAt / 1000),
+      refreshToken: token,
+      refreshTokenMaxAgeSeconds: Math.floor((idleExpiresAt - now) / 1000),
+    };
+  }
+  throw new AppError("refresh_token_invalid", { message: "The session changed while refreshing; sign in again." });
+}
+
+async function assertSessionUsable(deps: AuthDeps, found: RefreshTokenLookup, now: number, context: RequestContext) {
+  if (found.session.revokedAt !== null) throw new AppError("session_revoked");
+  if (found.session.expiresAt <= now || found.session.idleExpiresAt <= now) throw new AppError("session_expired");
+  if (found.user.blockedAt !== null) {
+    await revokeSession(deps, { sessionId: found.sessionId, userId: found.user.id, reason: "account_blocked", context });
+    throw new AppError("account_blocked");
+  }
+}
+
+async function revokeForReuse(deps: AuthDeps, found: RefreshTokenLookup, context: RequestContext): Promise<never> {
+  const now = deps.clock.now().getTime();
+  await deps.store.sessions.revoke(found.sessionId, "refresh_token_reused", now);
+  await recordAuditEvent(deps, context, {
+    type: "refresh_token_reused",
+    userId: found.user.id,
+    sessionId: found.sessionId,
+    detail: { tokenId: found.id, usedAt: found.usedAt, discardedAt: found.discardedAt },
+  });
+  throw new AppError("refresh_token_reused");
+}
+
+export async function revokeSession(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  input: { sessionId: string; userId: string; reason: string; context: RequestContext },
+): Promise<boolean> {
+  const revoked = await deps.store.sessions.revoke(input.sessionId, input.reason, deps.clock.now().getTime());
+  if (revoked) {
+    await recordAuditEvent(deps, input.context, {
+      type: "session_revoked",
+      userId: input.userId,
+      sessionId: input.sessionId,
+      detail: { reason: input.reason },
+    });
+  }
+  return revoked;
+}
+
+/** Sign-out: ends the session the refresh token belongs to, whatever state the token is in. */
+export async function endSessionByRefreshToken(deps: AuthDeps, presented: string, context: RequestContext): Promise<void> {
+  const found = await deps.store.sessions.findRefreshToken(hashRefreshToken(presented));
+  if (!found) return;
+  await revokeSession(deps, { sessionId: found.sessionId, userId: found.user.id, reason: "logout", context });
+}
+
+export async function revokeAllSessions(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  input: { userId: string; reason: string; context: RequestContext },
+): Promise<string[]> {
+  const revoked = await deps.store.sessions.revokeAllForUser(input.userId, input.reason, deps.clock.now().getTime());
+  await recordAuditEvent(deps, input.context, {
+    type: "sessions_revoked_all",
+    userId: input.userId,
+    detail: { reason: input.reason, sessionIds: revoked },
+  });
+  return revoked;
+}

@@ -1,0 +1,136 @@
+// loadConfig(env): the only reader of process.env. Validates every variable of DESIGN.md's
+// table, reports every problem at once with how to fix it, and returns a frozen Config.
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Allowed web origins; the first one is the token issuer and audience. */
+  origins: readonly string[];
+  issuer: string;
+  audience: string;
+  rpId: string;
+  rpName: string;
+  /** ":memory:" or a file path. */
+  databasePath: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
+  maxSessionsPerUser: number;
+  adminUsernames: readonly string[];
+  rateLimitPerMinute: number;
+  /** Absent in development: main.ts then keeps a generated one in the data folder. */
+  keyEncryptionSecret: string | undefined;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export const MIN_KEY_ENCRYPTION_SECRET_LENGTH = 32;
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === "" ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}; unset it to use ${fallback}.`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const port = integer("PORT", 3000, 1, 65535);
+  const host = read("HOST") ?? "localhost";
+  const origins = parseOrigins(read("ORIGIN") ?? `http://localhost:${port}`, problems);
+  const firstOrigin = origins[0] ?? `http://localhost:${port}`;
+  const rpId = (read("RP_ID") ?? new URL(firstOrigin).hostname).toLowerCase();
+  for (const origin of origins) {
+    const hostname = new URL(origin).hostname;
+    // WebAuthn §5.1.3: the RP ID must be the origin's effective domain or a registrable suffix of it.
+    if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
+      problems.push(`RP_ID="${rpId}" is not ${hostname} nor a parent domain of it (ORIGIN ${origin}); set RP_ID to ${hostname}.`);
+    }
+  }
+
+  const production = read("NODE_ENV") === "production";
+  const keyEncryptionSecret = read("KEY_ENCRYPTION_SECRET");
+  if (keyEncryptionSecret !== undefined && keyEncryptionSecret.length < MIN_KEY_ENCRYPTION_SECRET_LENGTH) {
+    problems.push(`KEY_ENCRYPTION_SECRET must be at least ${MIN_KEY_ENCRYPTION_SECRET_LENGTH} characters; make one with: openssl rand -base64 48`);
+  }
+  if (keyEncryptionSecret === undefined && production) {
+    problems.push("KEY_ENCRYPTION_SECRET is required when NODE_ENV=production; make one with: openssl rand -base64 48");
+  }
+
+  const accessTokenTtlSeconds = integer("ACCESS_TOKEN_TTL", 600, 1, 86_400);
+  const refreshTokenTtlSeconds = integer("REFRESH_TOKEN_TTL", 1_209_600, 60);
+  const sessionMaxAgeSeconds = integer("SESSION_MAX_AGE", 2_592_000, 60);
+  const config: Config = {
+    port,
+    host,
+    origins,
+    issuer: firstOrigin,
+    audience: firstOrigin,
+    rpId,
+    rpName: read("RP_NAME") ?? "Passkey Sign-in",
+    databasePath: parseDatabaseUrl(read("DATABASE_URL") ?? "file:./data/auth.db", problems),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds,
+    maxSessionsPerUser: integer("MAX_SESSIONS_PER_USER", 10, 1, 1000),
+    adminUsernames: (read("ADMIN_USERNAMES") ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
+    rateLimitPerMinute: integer("RATE_LIMIT_PER_MINUTE", 60, 0),
+    keyEncryptionSecret,
+    production,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function parseOrigins(raw: string, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      problems.push(`ORIGIN entry "${entry}" is not a URL; write it like https://auth.example.com`);
+      continue;
+    }
+    if (url.origin !== entry.replace(/\/$/, "")) {
+      problems.push(`ORIGIN entry "${entry}" must be a bare origin (scheme://host[:port]) with no path; use ${url.origin}`);
+      continue;
+    }
+    // WebAuthn needs a secure context: https, or http only on localhost.
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && url.hostname === "localhost")) {
+      problems.push(`ORIGIN entry "${entry}" must use https (http is allowed only for localhost)`);
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  if (origins.length === 0 && problems.length === 0) problems.push("ORIGIN must name at least one origin");
+  return origins;
+}
+
+function parseDatabaseUrl(raw: string, problems: string[]): string {
+  if (raw === ":memory:" || raw === "file::memory:") return ":memory:";
+  if (raw.startsWith("file:") && raw.length > "file:".length) return raw.slice("file:".length);
+  problems.push(`DATABASE_URL="${raw}" must be "file:<path>" (e.g. file:./data/auth.db) or ":memory:"`);
+  return ":memory:";
+}

@@ -1,0 +1,124 @@
+// The SQLite schema (drizzle-kit generates server/db/migrations from this file).
+// Times are integer epoch milliseconds; ids are random UUIDs made by the app.
+import { sql } from "drizzle-orm";
+import { blob, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  username: text("username").notNull().unique(),
+  displayName: text("display_name").notNull(),
+  /** WebAuthn user handle (base64url of 32 random bytes): never the username (WebAuthn §14.6.1). */
+  webauthnUserId: text("webauthn_user_id").notNull().unique(),
+  role: text("role", { enum: ["user", "admin"] }).notNull().default("user"),
+  blockedAt: integer("blocked_at"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** base64url; unique so a credential belongs to exactly one user. */
+    credentialId: text("credential_id").notNull().unique(),
+    publicKey: blob("public_key", { mode: "buffer" }).notNull(),
+    counter: integer("counter").notNull(),
+    transports: text("transports").notNull().default("[]"),
+    deviceType: text("device_type", { enum: ["singleDevice", "multiDevice"] }).notNull(),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull(),
+    aaguid: text("aaguid").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("passkeys_user_id").on(t.userId)],
+);
+
+export const challenges = sqliteTable(
+  "challenges",
+  {
+    /** base64url of the random challenge bytes, exactly as clientDataJSON carries it. */
+    challenge: text("challenge").primaryKey(),
+    purpose: text("purpose", { enum: ["registration", "authentication"] }).notNull(),
+    /** Authentication with a username: the account it was asked for (null when unknown). */
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    /** Registration: the account to create; authentication: the username that was asked for. */
+    username: text("username"),
+    displayName: text("display_name"),
+    webauthnUserId: text("webauthn_user_id"),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("challenges_expires_at").on(t.expiresAt)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    passkeyId: text("passkey_id").references(() => passkeys.id, { onDelete: "set null" }),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at").notNull(),
+    /** Sliding: moves forward on every refresh, never past expiresAt. */
+    idleExpiresAt: integer("idle_expires_at").notNull(),
+    /** Absolute: SESSION_MAX_AGE after sign-in. */
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+  },
+  (t) => [index("sessions_user_id").on(t.userId, t.createdAt)],
+);
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    /** SHA-256 of the token (hex); the token itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    /** The token this one was issued in exchange for (null for the first of a session). */
+    parentId: text("parent_id"),
+    createdAt: integer("created_at").notNull(),
+    /** Set when the token is exchanged for its successor. */
+    usedAt: integer("used_at"),
+    /** Set when an unused successor is replaced by a retry within the grace period. */
+    discardedAt: integer("discarded_at"),
+  },
+  (t) => [index("refresh_tokens_session_id").on(t.sessionId)],
+);
+
+export const signingKeys = sqliteTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  publicJwk: text("public_jwk").notNull(),
+  /** The private JWK as a compact JWE (dir + A256GCM) under KEY_ENCRYPTION_SECRET. */
+  privateJwkEncrypted: text("private_jwk_encrypted").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** When it stopped signing (null while current). */
+  retiredAt: integer("retired_at"),
+});
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    type: text("type").notNull(),
+    userId: text("user_id"),
+    sessionId: text("session_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    /** JSON object with event details; never a token or secret. */
+    detail: text("detail").notNull().default(sql`'{}'`),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("audit_events_user_id").on(t.userId, t.id), index("audit_events_type").on(t.type, t.id)],
+);

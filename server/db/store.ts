@@ -1,0 +1,145 @@
+// The storage interface the domain (server/auth) depends on. It speaks in records, not SQL, and
+// is async so that a PostgreSQL store can implement it unchanged; every method is atomic.
+import type { Role } from "../../shared/schemas.ts";
+
+export type ChallengePurpose = "registration" | "authentication";
+
+export type UserRecord = {
+  id: string;
+  username: string;
+  displayName: string;
+  webauthnUserId: string;
+  role: Role;
+  blockedAt: number | null;
+  createdAt: number;
+}
+
+export type ChallengeRecord = {
+  challenge: string;
+  purpose: ChallengePurpose;
+  userId: string | null;
+  username: string | null;
+  displayName: string | null;
+  webauthnUserId: string | null;
+  expiresAt: number;
+  createdAt: number;
+}
+
+export type PasskeyRecord = {
+  id: string;
+  userId: string;
+  credentialId: string;
+  publicKey: Uint8Array<ArrayBuffer>;
+  counter: number;
+  transports: string[];
+  deviceType: "singleDevice" | "multiDevice";
+  backedUp: boolean;
+  aaguid: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type CredentialDescriptor = {
+  credentialId: string;
+  transports: string[];
+}
+
+export type NewSession = {
+  id: string;
+  userId: string;
+  passkeyId: string | null;
+  createdAt: number;
+  idleExpiresAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type NewRefreshToken = {
+  id: string;
+  sessionId: string;
+  tokenHash: string;
+  parentId: string | null;
+  createdAt: number;
+}
+
+/** A presented refresh token with what deciding about it needs from its session and user. */
+export interface RefreshTokenLookup {
+  id: string;
+  sessionId: string;
+  parentId: string | null;
+  usedAt: number | null;
+  discardedAt: number | null;
+  session: {
+    userId: string;
+    createdAt: number;
+    idleExpiresAt: number;
+    expiresAt: number;
+    revokedAt: number | null;
+  };
+  user: UserRecord;
+}
+
+export type SigningKeyRecord = {
+  kid: string;
+  alg: string;
+  publicJwk: string;
+  privateJwkEncrypted: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export type AuditEventInput = {
+  type: string;
+  userId?: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, unknown>;
+  createdAt: number;
+}
+
+export type RegisterOutcome = "created" | "username_taken" | "passkey_already_registered";
+
+export interface Store {
+  users: {
+    findByUsername(username: string): Promise<UserRecord | null>;
+    findById(id: string): Promise<UserRecord | null>;
+    /** Creates the user and its first passkey together, or neither. */
+    createWithPasskey(user: UserRecord, passkey: PasskeyRecord): Promise<RegisterOutcome>;
+  };
+  challenges: {
+    insert(challenge: ChallengeRecord): Promise<void>;
+    /** Deletes and returns the challenge: a second call for the same value finds nothing. */
+    consume(challenge: string): Promise<ChallengeRecord | null>;
+    deleteExpired(now: number): Promise<number>;
+  };
+  passkeys: {
+    findByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
+    listDescriptorsForUser(userId: string): Promise<CredentialDescriptor[]>;
+    recordUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<void>;
+  };
+  sessions: {
+    /** Creates a session with its first refresh token, then revokes the oldest live sessions past `maxPerUser`; returns their ids. */
+    create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
+    findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
+    /** The session's one live token (neither used nor discarded). */
+    findLiveToken(sessionId: string): Promise<{ id: string; parentId: string | null } | null>;
+    /** Marks `presentedId` used and stores its successor, only if it is still live; false if it was not. */
+    rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
+    /** Discards the unused live token `liveId` and stores a replacement, only if it is still live. */
+    replaceLive(input: { liveId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
+    /** Revokes a live session; false if it was already ended. */
+    revoke(sessionId: string, reason: string, now: number): Promise<boolean>;
+    /** Revokes every live session of the user; returns their ids. */
+    revokeAllForUser(userId: string, reason: string, now: number): Promise<string[]>;
+  };
+  signingKeys: {
+    list(): Promise<SigningKeyRecord[]>;
+    insert(key: SigningKeyRecord): Promise<void>;
+  };
+  audit: {
+    record(event: AuditEventInput): Promise<void>;
+  };
+}

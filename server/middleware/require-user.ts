@@ -1,0 +1,34 @@
+// Bearer authentication: verifies the access token and sets c.var.auth; requireRole() builds on it.
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env.ts";
+import { verifyAccessToken } from "../auth/access-tokens.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import { AppError } from "../errors.ts";
+import type { Role } from "../../shared/schemas.ts";
+
+export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys">) {
+  const challenge = `Bearer realm="${deps.config.issuer}", error="invalid_token"`;
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header("authorization");
+    const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header);
+    try {
+      if (!match) throw new AppError("token_missing");
+      c.set("auth", await verifyAccessToken(deps, match[1]!));
+    } catch (error) {
+      if (error instanceof AppError) {
+        // RFC 6750 §3: every 401 on a bearer route says how to authenticate.
+        throw new AppError(error.code, { message: error.message, headers: { "WWW-Authenticate": challenge } });
+      }
+      throw error;
+    }
+    await next();
+  });
+}
+
+/** Use after requireUser(): 403 `forbidden` unless the token's role is one of `roles`. */
+export function requireRole(...roles: Role[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!roles.includes(c.var.auth.role)) throw new AppError("forbidden");
+    await next();
+  });
+}

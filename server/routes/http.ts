@@ -1,0 +1,74 @@
+// HTTP helpers shared by the route files: body parsing against shared schemas, the token
+// response and the refresh cookie.
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import * as v from "valibot";
+import { REFRESH_COOKIE_NAME } from "../../shared/routes.ts";
+import type { PublicUser, TokenResponse } from "../../shared/schemas.ts";
+import { issueAccessToken } from "../auth/access-tokens.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import type { IssuedSession } from "../auth/sessions.ts";
+import type { UserRecord } from "../db/store.ts";
+import { AppError } from "../errors.ts";
+
+/** Parses the JSON body (an empty body reads as {}) and validates it; 400 invalid_request otherwise. */
+export async function readBody<TSchema extends v.GenericSchema>(c: Context, schema: TSchema): Promise<v.InferOutput<TSchema>> {
+  const text = await c.req.text();
+  let json: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AppError("invalid_request", { message: "The body is not valid JSON." });
+    }
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = v.getDotPath(issue);
+    throw new AppError("invalid_request", { message: path ? `${path}: ${issue.message}` : issue.message });
+  }
+  return result.output;
+}
+
+export function toPublicUser(user: UserRecord): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    role: user.role,
+    createdAt: new Date(user.createdAt).toISOString(),
+  };
+}
+
+/** Answers a sign-in or refresh: a fresh access token in the body, the refresh token in the cookie. */
+export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession) {
+  const accessToken = await issueAccessToken(deps, {
+    userId: session.user.id,
+    sessionId: session.sessionId,
+    role: session.user.role,
+    authTime: session.authTime,
+  });
+  setCookie(c, REFRESH_COOKIE_NAME, session.refreshToken, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/",
+    maxAge: session.refreshTokenMaxAgeSeconds,
+  });
+  const body: TokenResponse = {
+    user: toPublicUser(session.user),
+    accessToken,
+    tokenType: "Bearer",
+    expiresIn: deps.config.accessTokenTtlSeconds,
+  };
+  return c.json(body);
+}
+
+export function readRefreshCookie(c: Context): string | undefined {
+  return getCookie(c, REFRESH_COOKIE_NAME) || undefined;
+}
+
+export function clearRefreshCookie(c: Context): void {
+  deleteCookie(c, REFRESH_COOKIE_NAME, { httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+}

@@ -1,0 +1,21 @@
+// POST /auth/register/options and /auth/register/verify: sign-up with a passkey.
+import { Hono } from "hono";
+import { ROUTES } from "../../shared/routes.ts";
+import { RegisterOptionsRequest, RegistrationResponse } from "../../shared/schemas.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import { finishRegistration, startRegistration } from "../auth/registration.ts";
+import { readBody, respondWithSession } from "./http.ts";
+
+export function registrationRoutes(deps: AuthDeps) {
+  return new Hono<AppEnv>()
+    .post(ROUTES.registerOptions, async (c) => {
+      const request = await readBody(c, RegisterOptionsRequest);
+      return c.json(await startRegistration(deps, request));
+    })
+    .post(ROUTES.registerVerify, async (c) => {
+      const response = await readBody(c, RegistrationResponse);
+      const session = await finishRegistration(deps, response, c.var.requestContext);
+      return respondWithSession(c, deps, session);
+    });
+}

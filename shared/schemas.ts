@@ -1,0 +1,112 @@
+// Request and response schemas shared by server and web (valibot): the server validates every
+// body with these, the web app uses the same rules and types.
+import * as v from "valibot";
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** A base64url string of at most `maxBytes` decoded bytes. */
+function base64url(maxBytes: number) {
+  return v.pipe(v.string(), v.regex(BASE64URL, "must be base64url"), v.maxLength(Math.ceil((maxBytes * 4) / 3)));
+}
+
+// WebAuthn §5.4.3: credential IDs are at most 1023 bytes.
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+const MAX_CLIENT_DATA_BYTES = 4096;
+const MAX_ATTESTATION_BYTES = 32 * 1024;
+const MAX_AUTHENTICATOR_DATA_BYTES = 4096;
+const MAX_SIGNATURE_BYTES = 1024;
+
+export const USERNAME_MIN_LENGTH = 3;
+export const USERNAME_MAX_LENGTH = 64;
+export const DISPLAY_NAME_MAX_LENGTH = 64;
+
+/** Lower-cased so that "Alice" and "alice" are one account; ASCII only, so look-alikes cannot register. */
+export const Username = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.minLength(USERNAME_MIN_LENGTH, `must be at least ${USERNAME_MIN_LENGTH} characters`),
+  v.maxLength(USERNAME_MAX_LENGTH, `must be at most ${USERNAME_MAX_LENGTH} characters`),
+  v.regex(/^[a-z0-9](?:[a-z0-9._@+-]*[a-z0-9])?$/, "may use letters, digits and . _ @ + - (not at the ends)"),
+);
+
+export const DisplayName = v.pipe(
+  v.string(),
+  v.trim(),
+  v.maxLength(DISPLAY_NAME_MAX_LENGTH, `must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`),
+  // No control characters: the name is shown by authenticators and in the audit log.
+  v.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+);
+
+export const RegisterOptionsRequest = v.strictObject({
+  username: Username,
+  displayName: v.optional(DisplayName),
+});
+
+export const LoginOptionsRequest = v.strictObject({
+  username: v.optional(Username),
+});
+
+const Transports = v.pipe(
+  v.array(v.picklist(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"])),
+  v.maxLength(8),
+);
+
+const AuthenticatorAttachment = v.picklist(["platform", "cross-platform"]);
+
+/** Extension outputs are opaque to us; only their presence as an object is checked. */
+const ClientExtensionResults = v.record(v.string(), v.unknown());
+
+export const RegistrationResponse = v.object({
+  id: base64url(MAX_CREDENTIAL_ID_BYTES),
+  rawId: base64url(MAX_CREDENTIAL_ID_BYTES),
+  type: v.literal("public-key"),
+  response: v.object({
+    clientDataJSON: base64url(MAX_CLIENT_DATA_BYTES),
+    attestationObject: base64url(MAX_ATTESTATION_BYTES),
+    authenticatorData: v.optional(base64url(MAX_ATTESTATION_BYTES)),
+    transports: v.optional(Transports),
+    publicKeyAlgorithm: v.optional(v.number()),
+    publicKey: v.optional(base64url(MAX_ATTESTATION_BYTES)),
+  }),
+  authenticatorAttachment: v.optional(AuthenticatorAttachment),
+  clientExtensionResults: ClientExtensionResults,
+});
+
+export const AuthenticationResponse = v.object({
+  id: base64url(MAX_CREDENTIAL_ID_BYTES),
+  rawId: base64url(MAX_CREDENTIAL_ID_BYTES),
+  type: v.literal("public-key"),
+  response: v.object({
+    clientDataJSON: base64url(MAX_CLIENT_DATA_BYTES),
+    authenticatorData: base64url(MAX_AUTHENTICATOR_DATA_BYTES),
+    signature: base64url(MAX_SIGNATURE_BYTES),
+    userHandle: v.optional(base64url(64)),
+  }),
+  authenticatorAttachment: v.optional(AuthenticatorAttachment),
+  clientExtensionResults: ClientExtensionResults,
+});
+
+export type RegisterOptionsRequest = v.InferOutput<typeof RegisterOptionsRequest>;
+export type LoginOptionsRequest = v.InferOutput<typeof LoginOptionsRequest>;
+export type RegistrationResponse = v.InferOutput<typeof RegistrationResponse>;
+export type AuthenticationResponse = v.InferOutput<typeof AuthenticationResponse>;
+
+export type Role = "user" | "admin";
+
+/** The user as every endpoint shows it. */
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  createdAt: string;
+}
+
+/** Answer of register/verify, login/verify and refresh. */
+export interface TokenResponse {
+  user: PublicUser;
+  accessToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+}

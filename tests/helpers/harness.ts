@@ -1,0 +1,146 @@
+// The real app on in-memory SQLite with a test clock, plus a cookie-keeping client and the
+// sign-up / sign-in flows most tests start from.
+import type Database from "better-sqlite3";
+import type { Hono } from "hono";
+import { createApp } from "../../server/app.ts";
+import type { AppEnv } from "../../server/app-env.ts";
+import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
+import { loadConfig, type Config } from "../../server/config.ts";
+import { openDatabase } from "../../server/db/client.ts";
+import { createSqliteStore } from "../../server/db/sqlite-store.ts";
+import type { Store } from "../../server/db/store.ts";
+import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
+import type { TokenResponse } from "../../shared/schemas.ts";
+import { SoftwareAuthenticator, type Forgery } from "./authenticator.ts";
+import { createTestClock, type TestClock } from "./clock.ts";
+
+export const TEST_ORIGIN = "http://localhost:3000";
+export const TEST_KEY_ENCRYPTION_SECRET = "test-only-key-encryption-secret-0123456789";
+
+export interface TestApp {
+  app: Hono<AppEnv>;
+  config: Config;
+  store: Store;
+  clock: TestClock;
+  keys: ServerKeys;
+  sqlite: Database.Database;
+  /** Errors the app reported as unexpected (a 500): tests assert this stays empty. */
+  unexpectedErrors: unknown[];
+  browser(options?: { origin?: string }): TestBrowser;
+  close(): void;
+}
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    DATABASE_URL: ":memory:",
+    KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
+    RATE_LIMIT_PER_MINUTE: "0",
+    ORIGIN: TEST_ORIGIN,
+    ...env,
+  });
+  const database = openDatabase(config.databasePath);
+  const store = createSqliteStore(database.db);
+  const clock = createTestClock();
+  const keys = await loadServerKeys({
+    store,
+    clock,
+    keyEncryptionSecret: config.keyEncryptionSecret!,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const unexpectedErrors: unknown[] = [];
+  const app = createApp({ config, store, clock, keys, logError: (_message, error) => unexpectedErrors.push(error) });
+  return {
+    app,
+    config,
+    store,
+    clock,
+    keys,
+    sqlite: database.sqlite,
+    unexpectedErrors,
+    browser: (options = {}) => new TestBrowser(app, options.origin ?? config.origins[0]!),
+    close: () => database.close(),
+  };
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  bearer?: string;
+  headers?: Record<string, string>;
+}
+
+/** A browser-like client: sends Origin and Sec-Fetch-Site, keeps the refresh cookie like a cookie jar. */
+export class TestBrowser {
+  refreshCookie: string | undefined;
+  readonly authenticator: SoftwareAuthenticator;
+
+  constructor(
+    private readonly app: Hono<AppEnv>,
+    readonly origin: string,
+  ) {
+    this.authenticator = new SoftwareAuthenticator({ origin });
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { origin: this.origin, "sec-fetch-site": "same-origin", ...options.headers };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (this.refreshCookie) headers.cookie = `${REFRESH_COOKIE_NAME}=${this.refreshCookie}`;
+    if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+    const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    const response = await this.app.request(path, { method, headers, body });
+    this.storeCookie(response);
+    return response;
+  }
+
+  post(path: string, options: RequestOptions = {}) {
+    return this.request("POST", path, options);
+  }
+
+  get(path: string, options: RequestOptions = {}) {
+    return this.request("GET", path, options);
+  }
+
+  private storeCookie(response: Response) {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(";");
+      const [name, value] = pair!.split("=");
+      if (name !== REFRESH_COOKIE_NAME) continue;
+      this.refreshCookie = /max-age=0/i.test(header) || value === "" ? undefined : value;
+    }
+  }
+
+  async signUp(username: string, forgery: Forgery = {}): Promise<TokenResponse> {
+    const options = await json(await this.post(ROUTES.registerOptions, { body: { username } }));
+    const response = await this.post(ROUTES.registerVerify, { body: await this.authenticator.register(options, forgery) });
+    return expectOk(response);
+  }
+
+  /** Usernameless sign-in with this browser's authenticator (or with a username, using its allowCredentials). */
+  async signIn(options: { username?: string } = {}): Promise<TokenResponse> {
+    const requestOptions = await json(await this.post(ROUTES.loginOptions, { body: options.username ? { username: options.username } : {} }));
+    const response = await this.post(ROUTES.loginVerify, { body: await this.authenticator.authenticate(requestOptions) });
+    return expectOk(response);
+  }
+
+  async refresh(): Promise<Response> {
+    return this.post(ROUTES.refresh);
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}
+
+export async function expectOk(response: Response): Promise<TokenResponse> {
+  const body = await response.json();
+  if (response.status !== 200) throw new Error(`expected 200, got ${response.status}: ${JSON.stringify(body)}`);
+  return body as TokenResponse;
+}
+
+/** Row counts of the tables bad input must never change. */
+export function tableCounts(sqlite: Database.Database): Record<string, number> {
+  const tables = ["users", "passkeys", "challenges", "sessions", "refresh_tokens", "signing_keys"];
+  return Object.fromEntries(
+    tables.map((table) => [table, (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]),
+  );
+}
