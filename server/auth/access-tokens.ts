@@ -60,6 +60,8 @@ export async function verifyAccessToken(
         issuer: deps.config.issuer,
         audience: deps.config.audience,
         requiredClaims: ["sub", "sid", "role", "jti", "iat", "exp", "auth_time"],
+        // Also refuses an iat in the future, and any token older than our TTL whatever its exp says.
+        maxTokenAge: deps.config.accessTokenTtlSeconds,
         currentDate: deps.clock.now(),
       },
     );

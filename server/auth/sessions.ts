@@ -12,8 +12,8 @@ const REFRESH_TOKEN_BYTES = 32;
  * response or two tabs racing, not theft: it gets a new successor (the unused one is discarded).
  */
 export const REFRESH_GRACE_SECONDS = 10;
-/** A racing rotation can make a decision stale; it is re-read this many times at most. */
-const MAX_ROTATION_ATTEMPTS = 3;
+/** A racing rotation makes the first decision stale; the second read sees the token used. */
+const MAX_ROTATION_ATTEMPTS = 2;
 
 export interface IssuedSession {
   sessionId: string;
@@ -90,18 +90,17 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
 
     const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
     const { token, record } = newRefreshToken(found.sessionId, found.id, now);
-    let rotated: boolean;
     if (found.usedAt === null && found.discardedAt === null) {
-      rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now });
+      const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now });
+      if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
     } else {
-      const live = await deps.store.sessions.findLiveToken(found.sessionId);
+      // Already exchanged. Within the grace period, and only while its successor is unused, this
+      // is a retry; the store checks "successor unused" atomically with the replacement.
       const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
-      if (!withinGrace || live === null || live.parentId !== found.id) {
-        await revokeForReuse(deps, found, context);
-      }
-      rotated = await deps.store.sessions.replaceLive({ liveId: live!.id, successor: record, idleExpiresAt, now });
+      const replaced =
+        withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now }));
+      if (!replaced) await revokeForReuse(deps, found, context);
     }
-    if (!rotated) continue; // Another request changed the session between our read and write.
 
     await recordAuditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
     return {

@@ -114,22 +114,22 @@ export function createSqliteStore(db: SqliteDb): Store {
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(eq(refreshTokens.tokenHash, p("tokenHash")))
       .prepare(),
-    liveToken: db
-      .select({ id: refreshTokens.id, parentId: refreshTokens.parentId })
-      .from(refreshTokens)
-      .where(
-        and(eq(refreshTokens.sessionId, p("sessionId")), isNull(refreshTokens.usedAt), isNull(refreshTokens.discardedAt)),
-      )
-      .prepare(),
     markTokenUsed: db
       .update(refreshTokens)
       .set({ usedAt: sql`${p("now")}` })
       .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt), isNull(refreshTokens.discardedAt)))
       .prepare(),
-    markTokenDiscarded: db
+    discardUnusedChild: db
       .update(refreshTokens)
       .set({ discardedAt: sql`${p("now")}` })
-      .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt), isNull(refreshTokens.discardedAt)))
+      .where(
+        and(
+          eq(refreshTokens.sessionId, p("sessionId")),
+          eq(refreshTokens.parentId, p("parentId")),
+          isNull(refreshTokens.usedAt),
+          isNull(refreshTokens.discardedAt),
+        ),
+      )
       .prepare(),
     touchSession: db
       .update(sessions)
@@ -222,7 +222,6 @@ export function createSqliteStore(db: SqliteDb): Store {
           return evicted;
         }),
       findRefreshToken: async (tokenHash) => (q.tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
-      findLiveToken: async (sessionId) => q.liveToken.get({ sessionId }) ?? null,
       rotate: async ({ presentedId, successor, idleExpiresAt, now }) =>
         db.transaction((tx) => {
           if (q.markTokenUsed.run({ id: presentedId, now }).changes !== 1) return false;
@@ -230,9 +229,10 @@ export function createSqliteStore(db: SqliteDb): Store {
           q.touchSession.run({ id: successor.sessionId, now, idleExpiresAt });
           return true;
         }),
-      replaceLive: async ({ liveId, successor, idleExpiresAt, now }) =>
+      replaceUnusedSuccessor: async ({ successor, idleExpiresAt, now }) =>
         db.transaction(() => {
-          if (q.markTokenDiscarded.run({ id: liveId, now }).changes !== 1) return false;
+          const discarded = q.discardUnusedChild.run({ sessionId: successor.sessionId, parentId: successor.parentId, now });
+          if (discarded.changes !== 1) return false;
           q.insertToken.run(successor);
           q.touchSession.run({ id: successor.sessionId, now, idleExpiresAt });
           return true;

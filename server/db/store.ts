@@ -124,12 +124,13 @@ export interface Store {
     /** Creates a session with its first refresh token, then revokes the oldest live sessions past `maxPerUser`; returns their ids. */
     create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
-    /** The session's one live token (neither used nor discarded). */
-    findLiveToken(sessionId: string): Promise<{ id: string; parentId: string | null } | null>;
     /** Marks `presentedId` used and stores its successor, only if it is still live; false if it was not. */
     rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
-    /** Discards the unused live token `liveId` and stores a replacement, only if it is still live. */
-    replaceLive(input: { liveId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
+    /**
+     * If the session's live token was issued in exchange for `successor.parentId` and never used,
+     * discards it and stores `successor` instead; false (and no change) otherwise.
+     */
+    replaceUnusedSuccessor(input: { successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
     /** Revokes a live session; false if it was already ended. */
     revoke(sessionId: string, reason: string, now: number): Promise<boolean>;
     /** Revokes every live session of the user; returns their ids. */

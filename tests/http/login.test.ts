@@ -1,0 +1,215 @@
+import { generateKeyPairSync } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
+
+let t: TestApp;
+let alice: TestBrowser;
+beforeEach(async () => {
+  t = await createTestApp();
+  alice = t.browser();
+  await alice.signUp("alice");
+});
+afterEach(() => {
+  expect(t.unexpectedErrors).toEqual([]);
+  t.close();
+});
+
+async function loginOptions(browser: TestBrowser, body: object = {}) {
+  return json(await browser.post(ROUTES.loginOptions, { body }));
+}
+
+function auditTypes() {
+  return (t.sqlite.prepare("SELECT type FROM audit_events ORDER BY id").all() as { type: string }[]).map((r) => r.type);
+}
+
+describe("POST /auth/login/options", () => {
+  it("offers a username-less (discoverable) sign-in with empty allowCredentials and required UV", async () => {
+    const options = await loginOptions(alice);
+    expect(options.allowCredentials).toEqual([]);
+    expect(options.userVerification).toBe("required");
+    expect(options.rpId).toBe("localhost");
+    expect(Buffer.from(options.challenge, "base64url")).toHaveLength(32);
+  });
+
+  it("lists the account's passkeys for a known username", async () => {
+    const options = await loginOptions(alice, { username: "alice" });
+    expect(options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([...alice.authenticator.credentials.keys()]);
+  });
+
+  it("answers an unknown username like a known one, with a stable decoy credential", async () => {
+    const known = await t.browser().post(ROUTES.loginOptions, { body: { username: "alice" } });
+    const unknown = await t.browser().post(ROUTES.loginOptions, { body: { username: "nobody" } });
+    const unknownAgain = await loginOptions(t.browser(), { username: "nobody" });
+    expect(unknown.status).toBe(known.status);
+    const [knownBody, unknownBody] = [await json(known), await json(unknown)];
+    expect(Object.keys(unknownBody).sort()).toEqual(Object.keys(knownBody).sort());
+    expect(unknownBody.allowCredentials).toHaveLength(1);
+    expect(unknownBody.allowCredentials[0].id.length).toBe(knownBody.allowCredentials[0].id.length);
+    expect(unknownAgain.allowCredentials).toEqual(unknownBody.allowCredentials);
+  });
+
+  it("purges expired challenges when issuing new ones", async () => {
+    await loginOptions(alice);
+    await loginOptions(alice);
+    t.clock.advance(301);
+    await loginOptions(alice);
+    expect(tableCounts(t.sqlite).challenges).toBe(1);
+  });
+});
+
+describe("POST /auth/login/verify", () => {
+  it("signs in without a username and records the passkey's use", async () => {
+    const browser = t.browser();
+    browser.authenticator.credentials.clear();
+    for (const [id, credential] of alice.authenticator.credentials) browser.authenticator.credentials.set(id, credential);
+    const options = await loginOptions(browser);
+    const response = await browser.post(ROUTES.loginVerify, { body: await browser.authenticator.authenticate(options) });
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toMatchObject({ tokenType: "Bearer", user: { username: "alice" } });
+    expect(browser.refreshCookie).toBeDefined();
+    const passkey = t.sqlite.prepare("SELECT counter, last_used_at FROM passkeys").get() as { counter: number; last_used_at: number };
+    expect(passkey).toEqual({ counter: 1, last_used_at: t.clock.now().getTime() });
+    expect(auditTypes()).toContain("signed_in");
+  });
+
+  it("signs in with a username", async () => {
+    const { user } = await alice.signIn({ username: "alice" });
+    expect(user.username).toBe("alice");
+  });
+
+  it("refuses a replayed assertion (challenge used once)", async () => {
+    const options = await loginOptions(alice);
+    const assertion = await alice.authenticator.authenticate(options);
+    expect((await alice.post(ROUTES.loginVerify, { body: assertion })).status).toBe(200);
+    const replay = await alice.post(ROUTES.loginVerify, { body: assertion });
+    expect(replay.status).toBe(400);
+    expect((await json(replay)).error.code).toBe("challenge_not_found");
+  });
+
+  it("refuses a challenge issued for registration", async () => {
+    const registerOptions = await json(await alice.post(ROUTES.registerOptions, { body: { username: "bob" } }));
+    const options = await loginOptions(alice);
+    const assertion = await alice.authenticator.authenticate({ ...options, challenge: registerOptions.challenge });
+    const response = await alice.post(ROUTES.loginVerify, { body: assertion });
+    expect((await json(response)).error.code).toBe("challenge_purpose_mismatch");
+  });
+
+  it("refuses an expired challenge", async () => {
+    const options = await loginOptions(alice);
+    t.clock.advance(301);
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options) });
+    expect((await json(response)).error.code).toBe("challenge_expired");
+  });
+
+  it("consumes the challenge even when verification fails", async () => {
+    const options = await loginOptions(alice);
+    const bad = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, { origin: "https://evil.example" }) });
+    expect(bad.status).toBe(400);
+    const retry = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options) });
+    expect((await json(retry)).error.code).toBe("challenge_not_found");
+  });
+
+  it.each([
+    ["a wrong origin", { origin: "https://evil.example" }],
+    ["a wrong RP ID", { rpId: "evil.example" }],
+    ["user presence missing", { userPresent: false }],
+    ["user verification missing", { userVerified: false }],
+    ["a cross-origin iframe without topOrigin", { crossOrigin: true }],
+    ["a cross-origin iframe with topOrigin", { crossOrigin: true, topOrigin: "https://evil.example" }],
+    ["the wrong ceremony type", { type: "webauthn.create" }],
+    ["backup state without backup eligibility", { backupEligible: false, backedUp: true }],
+    ["a user handle of another account", { userHandle: Buffer.alloc(32, 7).toString("base64url") }],
+    ["no user handle on a username-less sign-in", { userHandle: null }],
+  ])("refuses an assertion with %s, writes sign_in_failed and opens no session", async (_name, forgery) => {
+    const sessionsBefore = tableCounts(t.sqlite).sessions;
+    const options = await loginOptions(alice);
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, forgery) });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.code).toBe("passkey_verification_failed");
+    expect(tableCounts(t.sqlite).sessions).toBe(sessionsBefore);
+    expect(auditTypes().at(-1)).toBe("sign_in_failed");
+  });
+
+  it("refuses a signature made with another key", async () => {
+    const options = await loginOptions(alice);
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, { signingKey: privateKey }) });
+    expect((await json(response)).error.code).toBe("passkey_verification_failed");
+  });
+
+  it("refuses another user's passkey when signing in as a named user", async () => {
+    const mallory = t.browser();
+    await mallory.signUp("mallory");
+    const options = await loginOptions(mallory, { username: "alice" });
+    const [malloryCredential] = mallory.authenticator.credentials.keys();
+    const response = await mallory.post(ROUTES.loginVerify, {
+      body: await mallory.authenticator.authenticate(options, { credentialId: malloryCredential! }),
+    });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.code).toBe("passkey_verification_failed");
+  });
+
+  it("refuses a credential that is not registered", async () => {
+    const stranger = t.browser();
+    const registerOptions = await json(await stranger.post(ROUTES.registerOptions, { body: { username: "stranger" } }));
+    await stranger.authenticator.register(registerOptions); // made on the device, never sent to the server
+    const options = await loginOptions(stranger);
+    const response = await stranger.post(ROUTES.loginVerify, { body: await stranger.authenticator.authenticate(options) });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.code).toBe("passkey_not_found");
+  });
+
+  it("refuses a signature counter that goes backwards and keeps the stored counter", async () => {
+    await alice.signIn(); // counter 1
+    await alice.signIn(); // counter 2
+    const options = await loginOptions(alice);
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, { counter: 1 }) });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.code).toBe("passkey_counter_regression");
+    expect((t.sqlite.prepare("SELECT counter FROM passkeys").get() as { counter: number }).counter).toBe(2);
+  });
+
+  it("keeps accepting a synced passkey that always reports counter 0", async () => {
+    const synced = t.browser();
+    synced.authenticator.counterMode = "zero";
+    await synced.signUp("carol");
+    await synced.signIn();
+    const { user } = await synced.signIn();
+    expect(user.username).toBe("carol");
+  });
+
+  it("refuses a blocked account with 403 account_blocked", async () => {
+    t.sqlite.prepare("UPDATE users SET blocked_at = 1").run();
+    const options = await loginOptions(alice);
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options) });
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.code).toBe("account_blocked");
+  });
+
+  it("answers malformed assertions with 400 invalid_request and changes nothing", async () => {
+    const before = tableCounts(t.sqlite);
+    for (const body of ["{", "null", { id: "x" }, { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "e30", authenticatorData: "%%", signature: "AA" }, clientExtensionResults: {} }]) {
+      const response = await alice.post(ROUTES.loginVerify, { body });
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.code).toBe("invalid_request");
+    }
+    expect(tableCounts(t.sqlite)).toEqual(before);
+  });
+
+  it("revokes the oldest session past MAX_SESSIONS_PER_USER", async () => {
+    const limited = await createTestApp({ MAX_SESSIONS_PER_USER: "2" });
+    const browser = limited.browser();
+    await browser.signUp("dave"); // session 1
+    limited.clock.advance(1);
+    await browser.signIn(); // session 2
+    limited.clock.advance(1);
+    await browser.signIn(); // session 3: session 1 goes
+    const rows = limited.sqlite.prepare("SELECT revoked_reason FROM sessions ORDER BY created_at").all();
+    expect(rows).toEqual([{ revoked_reason: "session_limit" }, { revoked_reason: null }, { revoked_reason: null }]);
+    const evicted = limited.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'session_evicted'").get();
+    expect(evicted).toEqual({ n: 1 });
+    limited.close();
+  });
+});

@@ -1,0 +1,233 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashRefreshToken } from "../../server/auth/sessions.ts";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, type TestApp, type TestBrowser } from "../helpers/harness.ts";
+
+let t: TestApp;
+let alice: TestBrowser;
+let aliceAccessToken: string;
+beforeEach(async () => {
+  t = await createTestApp();
+  alice = t.browser();
+  aliceAccessToken = (await alice.signUp("alice")).accessToken;
+});
+afterEach(() => {
+  expect(t.unexpectedErrors).toEqual([]);
+  t.close();
+});
+
+const count = (sql: string, ...params: unknown[]) => (t.sqlite.prepare(sql).get(...params) as { n: number }).n;
+const liveTokens = () => count("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NULL AND discarded_at IS NULL");
+const sessionRow = () =>
+  t.sqlite.prepare("SELECT revoked_at, revoked_reason FROM sessions").get() as { revoked_at: number | null; revoked_reason: string | null };
+
+describe("POST /auth/refresh", () => {
+  it("rotates the refresh token: a new cookie, a new access token, one live token in the session", async () => {
+    const first = alice.refreshCookie!;
+    const response = await alice.refresh();
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toMatchObject({ tokenType: "Bearer", expiresIn: 600, user: { username: "alice" } });
+    expect(alice.refreshCookie).toBeDefined();
+    expect(alice.refreshCookie).not.toBe(first);
+    expect(liveTokens()).toBe(1);
+    expect(count("SELECT count(*) AS n FROM refresh_tokens WHERE token_hash = ? AND used_at IS NOT NULL", hashRefreshToken(first))).toBe(1);
+  });
+
+  it("stores only a hash of the refresh token", async () => {
+    const token = alice.refreshCookie!;
+    expect(Buffer.from(token, "base64url")).toHaveLength(32);
+    const dump = JSON.stringify(t.sqlite.prepare("SELECT * FROM refresh_tokens").all());
+    expect(dump).not.toContain(token);
+    expect(dump).toContain(hashRefreshToken(token));
+  });
+
+  it("revokes the session when a rotated token is reused", async () => {
+    const stolen = alice.refreshCookie!;
+    await alice.refresh();
+    t.clock.advance(60); // past the grace period
+    const attacker = t.browser();
+    attacker.refreshCookie = stolen;
+    const reuse = await attacker.refresh();
+    expect(reuse.status).toBe(401);
+    expect((await json(reuse)).error.code).toBe("refresh_token_reused");
+    expect(sessionRow().revoked_reason).toBe("refresh_token_reused");
+    expect(count("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(1);
+    // The legitimate holder's newer token is dead too: the whole session ended.
+    const legit = await alice.refresh();
+    expect(legit.status).toBe(401);
+    expect((await json(legit)).error.code).toBe("session_revoked");
+  });
+
+  it("answers a lost-response retry within the grace period without revoking, leaving one live token", async () => {
+    const previous = alice.refreshCookie!;
+    const first = await alice.refresh(); // the response is "lost": the browser keeps the old cookie
+    expect(first.status).toBe(200);
+    alice.refreshCookie = previous;
+    t.clock.advance(3);
+    const retry = await alice.refresh();
+    expect(retry.status).toBe(200);
+    expect(sessionRow().revoked_at).toBeNull();
+    expect(liveTokens()).toBe(1);
+    // The retry's token is the live one and keeps working.
+    expect((await alice.refresh()).status).toBe(200);
+  });
+
+  it("treats a retry after the grace period as reuse", async () => {
+    const previous = alice.refreshCookie!;
+    await alice.refresh();
+    alice.refreshCookie = previous;
+    t.clock.advance(11);
+    expect((await json(await alice.refresh())).error.code).toBe("refresh_token_reused");
+  });
+
+  it("treats a retry as reuse once the successor has been used", async () => {
+    const previous = alice.refreshCookie!;
+    await alice.refresh();
+    await alice.refresh(); // successor used
+    alice.refreshCookie = previous;
+    expect((await json(await alice.refresh())).error.code).toBe("refresh_token_reused");
+  });
+
+  it("treats the discarded successor of a grace retry as reuse", async () => {
+    const original = alice.refreshCookie!;
+    await alice.refresh();
+    const discarded = alice.refreshCookie!;
+    alice.refreshCookie = original;
+    await alice.refresh(); // grace retry: `discarded` is replaced
+    const thief = t.browser();
+    thief.refreshCookie = discarded;
+    expect((await json(await thief.refresh())).error.code).toBe("refresh_token_reused");
+  });
+
+  it("leaves exactly one live token after ten parallel refreshes of one token", async () => {
+    const token = alice.refreshCookie!;
+    const browsers = Array.from({ length: 10 }, () => {
+      const b = t.browser();
+      b.refreshCookie = token;
+      return b;
+    });
+    const responses = await Promise.all(browsers.map((b) => b.refresh()));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(liveTokens()).toBe(1);
+    expect(sessionRow().revoked_at).toBeNull();
+  });
+
+  it("refuses a missing cookie with 401 refresh_token_missing", async () => {
+    const response = await t.browser().refresh();
+    expect(response.status).toBe(401);
+    expect((await json(response)).error.code).toBe("refresh_token_missing");
+  });
+
+  it("refuses an unknown token with 401 refresh_token_invalid and clears the cookie", async () => {
+    const browser = t.browser();
+    browser.refreshCookie = "forged-token";
+    const response = await browser.refresh();
+    expect(response.status).toBe(401);
+    expect((await json(response)).error.code).toBe("refresh_token_invalid");
+    expect(response.headers.getSetCookie().join()).toMatch(/__Host-refresh=;.*Max-Age=0/);
+  });
+
+  it("ends an idle session after REFRESH_TOKEN_TTL", async () => {
+    const idle = await createTestApp({ REFRESH_TOKEN_TTL: "3600" });
+    const browser = idle.browser();
+    await browser.signUp("bob");
+    idle.clock.advance(3000);
+    expect((await browser.refresh()).status).toBe(200); // the idle window slides
+    idle.clock.advance(3000);
+    expect((await browser.refresh()).status).toBe(200);
+    idle.clock.advance(3601);
+    expect((await json(await browser.refresh())).error.code).toBe("session_expired");
+    idle.close();
+  });
+
+  it("ends a session at SESSION_MAX_AGE however active it is", async () => {
+    const capped = await createTestApp({ REFRESH_TOKEN_TTL: "3600", SESSION_MAX_AGE: "7200" });
+    const browser = capped.browser();
+    await browser.signUp("bob");
+    for (let i = 0; i < 3; i++) {
+      capped.clock.advance(1800);
+      expect((await browser.refresh()).status).toBe(200);
+    }
+    capped.clock.advance(1801);
+    expect((await json(await browser.refresh())).error.code).toBe("session_expired");
+    capped.close();
+  });
+
+  it("caps the cookie's Max-Age at the session's absolute expiry", async () => {
+    const capped = await createTestApp({ REFRESH_TOKEN_TTL: "3600", SESSION_MAX_AGE: "4000" });
+    const browser = capped.browser();
+    await browser.signUp("bob");
+    capped.clock.advance(1000);
+    const response = await browser.refresh();
+    expect(response.headers.getSetCookie().join()).toMatch(/Max-Age=3000/);
+    capped.close();
+  });
+
+  it("refuses a refresh for a blocked account and ends its session", async () => {
+    t.sqlite.prepare("UPDATE users SET blocked_at = 1").run();
+    const response = await alice.refresh();
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.code).toBe("account_blocked");
+    expect(sessionRow().revoked_reason).toBe("account_blocked");
+  });
+
+  it.each([
+    ["a cross-site Origin", { origin: "https://evil.example" }],
+    ["Sec-Fetch-Site cross-site", { "sec-fetch-site": "cross-site" }],
+    ["Sec-Fetch-Site same-site", { "sec-fetch-site": "same-site" }],
+  ])("refuses a cross-site refresh (%s) with 403 csrf_rejected and does not rotate", async (_name, headers) => {
+    const before = alice.refreshCookie;
+    const response = await alice.post(ROUTES.refresh, { headers });
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.code).toBe("csrf_rejected");
+    expect(alice.refreshCookie).toBe(before);
+    expect(count("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL")).toBe(0);
+  });
+});
+
+describe("POST /auth/logout", () => {
+  it("revokes this session, clears the cookie and answers 204", async () => {
+    const token = alice.refreshCookie!;
+    const response = await alice.post(ROUTES.logout);
+    expect(response.status).toBe(204);
+    expect(alice.refreshCookie).toBeUndefined();
+    expect(sessionRow().revoked_reason).toBe("logout");
+    const replay = t.browser();
+    replay.refreshCookie = token;
+    expect((await json(await replay.refresh())).error.code).toBe("session_revoked");
+  });
+
+  it("answers 204 without a cookie", async () => {
+    expect((await t.browser().post(ROUTES.logout)).status).toBe(204);
+  });
+
+  it("refuses a cross-site logout with 403 csrf_rejected", async () => {
+    const response = await alice.post(ROUTES.logout, { headers: { origin: "https://evil.example" } });
+    expect(response.status).toBe(403);
+    expect(sessionRow().revoked_at).toBeNull();
+  });
+});
+
+describe("POST /auth/logout-all", () => {
+  it("revokes every session of the user and only theirs", async () => {
+    const laptop = t.browser();
+    laptop.authenticator.credentials.clear();
+    for (const [id, c] of alice.authenticator.credentials) laptop.authenticator.credentials.set(id, c);
+    await laptop.signIn();
+    const bob = t.browser();
+    await bob.signUp("bob");
+    const response = await alice.post(ROUTES.logoutAll, { bearer: aliceAccessToken });
+    expect(response.status).toBe(204);
+    expect((await json(await laptop.refresh())).error.code).toBe("session_revoked");
+    expect((await bob.refresh()).status).toBe(200);
+    expect(count("SELECT count(*) AS n FROM sessions WHERE revoked_reason = 'logout_all'")).toBe(2);
+  });
+
+  it("requires a bearer token", async () => {
+    const response = await alice.post(ROUTES.logoutAll);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer .*error="invalid_token"/);
+    expect(sessionRow().revoked_at).toBeNull();
+  });
+});
