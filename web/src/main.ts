@@ -1,1 +1,64 @@
-document.getElementById("app")!.textContent = "loading";
+// The app shell: resumes the session, routes between pages, and shows why someone was signed out.
+import "./style.css";
+import { PAGES } from "../../shared/routes.ts";
+import { createAuthClient, type SignedOutReason } from "./auth-client.ts";
+import { h } from "./dom.ts";
+import { accountPage } from "./pages/account.ts";
+import type { Page, PageContext } from "./pages/page.ts";
+import { signInPage } from "./pages/sign-in.ts";
+import { signUpPage } from "./pages/sign-up.ts";
+
+const SIGNED_OUT_MESSAGES: Record<SignedOutReason, string> = {
+  signed_out: "You are signed out.",
+  signed_out_elsewhere: "You signed out in another tab.",
+  expired: "Your session expired. Sign in again.",
+  revoked: "Your session was ended (signed out everywhere, or revoked). Sign in again.",
+  blocked: "This account is blocked. Contact the administrator.",
+};
+
+const root = document.getElementById("app")!;
+let current: Page | null = null;
+let notice: string | null = null;
+
+const auth = createAuthClient({
+  onSignedOut: (reason) => {
+    notice = SIGNED_OUT_MESSAGES[reason];
+    navigate(PAGES.signIn);
+  },
+});
+
+function navigate(path: string) {
+  if (location.pathname !== path) history.pushState(null, "", path);
+  render();
+}
+
+function render() {
+  const signedIn = auth.state.user !== null;
+  let path = location.pathname;
+  // Pages that need a session send the person to sign in, and the reverse.
+  if (path === PAGES.account && !signedIn) path = PAGES.signIn;
+  if ((path === PAGES.signIn || path === PAGES.signUp || path === PAGES.home) && signedIn) path = PAGES.account;
+  if (path === PAGES.home || !Object.values(PAGES).includes(path as (typeof PAGES)[keyof typeof PAGES])) path = PAGES.signIn;
+  if (path !== location.pathname) history.replaceState(null, "", path);
+
+  current?.dispose?.();
+  const context: PageContext = { auth, navigate, notice };
+  notice = null;
+  current = path === PAGES.account ? accountPage(context) : path === PAGES.signUp ? signUpPage(context) : signInPage(context);
+  root.replaceChildren(current.element);
+  document.body.dataset.signedIn = String(signedIn);
+}
+
+document.addEventListener("click", (event) => {
+  const link = (event.target as Element).closest("a[data-link]");
+  if (!link) return;
+  event.preventDefault();
+  navigate(link.getAttribute("href")!);
+});
+window.addEventListener("popstate", render);
+
+root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+auth
+  .start()
+  .catch(() => null)
+  .finally(render);
