@@ -1,0 +1,137 @@
+// The spine in a real browser: Chromium with the DevTools virtual authenticator against the
+// server started as `npm start` starts it.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
+import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+
+const ACCESS_TOKEN_TTL_SECONDS = 4;
+
+let server: ServerProcess;
+let browser: BrowserSession;
+let tab: AuthenticatorPage;
+const requests: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) });
+  browser = await launchChromium();
+  tab = await pageWithAuthenticator(browser.context);
+  tab.page.on("pageerror", (error) => pageErrors.push(error.message));
+  tab.page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith("/auth/") || path.startsWith("/api/")) requests.push(`${path} ${response.status()}`);
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const profileName = () => tab.page.textContent("#profile-username");
+
+describe("passkey sign-in in Chromium", () => {
+  it("signs up with a passkey and lands on the account page", async () => {
+    await tab.page.goto(`${server.origin}/signup`);
+    await tab.page.fill("#new-username", "Alice");
+    await tab.page.fill("#display-name", "Alice Example");
+    await tab.page.click("#sign-up");
+    await tab.page.waitForSelector("#profile-username");
+    expect(await profileName()).toBe("alice");
+    expect(tab.page.url()).toBe(`${server.origin}/account`);
+    expect(await tab.credentialCount()).toBe(1);
+  });
+
+  it("keeps the refresh token in an HttpOnly, Secure, SameSite=Strict __Host- cookie and the access token out of storage", async () => {
+    const cookies = await browser.context.cookies(server.origin);
+    expect(cookies.map((c) => c.name)).toEqual(["__Host-refresh"]);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+    const stored = await tab.page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
+    expect(stored).not.toMatch(/eyJ/); // no JWT anywhere scripts can read
+    expect(stored).not.toContain(cookies[0]!.value);
+  });
+
+  it("is still signed in after a reload (the app refreshes on load)", async () => {
+    requests.length = 0;
+    await tab.page.reload();
+    await tab.page.waitForSelector("#profile-username");
+    expect(await profileName()).toBe("alice");
+    expect(requests[0]).toBe("/auth/refresh 200");
+  });
+
+  it("refreshes an expiring access token without the person noticing", async () => {
+    requests.length = 0;
+    await tab.page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS * 2 + 1) * 1000);
+    // Proactive refreshes happened before each expiry; none failed.
+    expect(requests.filter((r) => r === "/auth/refresh 200").length).toBeGreaterThanOrEqual(2);
+    expect(requests.filter((r) => !r.endsWith(" 200"))).toEqual([]);
+    expect(tab.page.url()).toBe(`${server.origin}/account`);
+  });
+
+  it("refreshes once and retries when the API says token_expired", async () => {
+    // A second tab of the same profile whose timers and clock are fake from the first script on,
+    // so its proactive refresh cannot run: its access token expires while the page thinks it fresh.
+    const other = await browser.context.newPage();
+    const log: string[] = [];
+    other.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
+    });
+    await other.clock.install();
+    await other.goto(`${server.origin}/account`);
+    await other.waitForSelector("#profile-username");
+    await other.clock.pauseAt(Date.now() + 100);
+    await other.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+    log.length = 0;
+    // Re-render the account page, which calls GET /api/me through the API client.
+    await other.evaluate(() => {
+      history.pushState(null, "", "/account");
+      dispatchEvent(new PopStateEvent("popstate"));
+    });
+    await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
+    expect(await other.textContent("#profile-username")).toBe("alice");
+    expect(log).toHaveLength(3); // one refresh, one retry, no loop
+    await other.close();
+  });
+
+  it("signs out: the session ends on the server and the sign-in page says so", async () => {
+    await tab.page.reload();
+    await tab.page.waitForSelector("#profile-username");
+    await tab.setPresence(false); // the autofill request on the sign-in page then waits, as for a person
+    await tab.page.click("#sign-out");
+    await tab.page.waitForSelector("#sign-in");
+    expect(await tab.page.textContent(".status")).toContain("signed out");
+    expect(await browser.context.cookies(server.origin)).toEqual([]);
+    const refresh = await tab.page.evaluate(async () => (await fetch("/auth/refresh", { method: "POST" })).status);
+    expect(refresh).toBe(401);
+  });
+
+  it("signs in again with the passkey button, no username typed", async () => {
+    await tab.setPresence(true);
+    await tab.page.click("#sign-in");
+    await tab.page.waitForSelector("#profile-username");
+    expect(await profileName()).toBe("alice");
+  });
+
+  it("signs in through browser autofill (conditional mediation) on the username field", async () => {
+    await tab.setPresence(false);
+    requests.length = 0;
+    await tab.page.click("#sign-out");
+    await tab.page.waitForSelector("#sign-in");
+    expect(await tab.page.getAttribute("#username", "autocomplete")).toBe("username webauthn");
+    // The sign-in page arms an autofill request at once; it waits, as a person would, for a choice.
+    await expect.poll(() => requests.includes("/auth/login/options 200")).toBe(true);
+    requests.length = 0;
+    // The virtual authenticator answers a new conditional request at once when presence is on.
+    await tab.setPresence(true);
+    await tab.page.reload();
+    await tab.page.waitForSelector("#profile-username");
+    await expect.poll(() => requests.includes("/auth/login/verify 200")).toBe(true);
+    // One options call (the autofill's own); the sign-in button was never pressed.
+    expect(requests.filter((r) => r.startsWith("/auth/login/options"))).toEqual(["/auth/login/options 200"]);
+  });
+
+  it("raised no uncaught errors in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

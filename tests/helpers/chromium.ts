@@ -1,0 +1,73 @@
+// Real Chromium (Debian's package) through playwright-core, with the DevTools WebAuthn virtual
+// authenticator: a platform authenticator with user verification and resident keys.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type CDPSession, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export interface BrowserSession {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export interface AuthenticatorPage {
+  page: Page;
+  cdp: CDPSession;
+  authenticatorId: string;
+  /** Off: ceremonies wait for a "touch" that never comes, like a person who has not chosen yet. */
+  setPresence(enabled: boolean): Promise<void>;
+  credentialCount(): Promise<number>;
+}
+
+export async function launchChromium(): Promise<BrowserSession> {
+  const profile = mkdtempSync(join(tmpdir(), "passkey-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  // tsx-compiled functions passed to page.evaluate may reference esbuild's __name helper.
+  await context.addInitScript("globalThis.__name = (f) => f");
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function pageWithAuthenticator(context: BrowserContext): Promise<AuthenticatorPage> {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    page,
+    cdp,
+    authenticatorId,
+    setPresence: async (enabled) => {
+      await cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled });
+    },
+    credentialCount: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials.length,
+  };
+}
