@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../server/config.ts";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "localhost",
+      origins: ["http://localhost:3000"],
+      issuer: "http://localhost:3000",
+      rpId: "localhost",
+      databasePath: "./data/auth.db",
+      accessTokenTtlSeconds: 600,
+      refreshTokenTtlSeconds: 1_209_600,
+      sessionMaxAgeSeconds: 2_592_000,
+      maxSessionsPerUser: 10,
+      rateLimitPerMinute: 60,
+      adminUsernames: [],
+      keyEncryptionSecret: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("derives the origin from PORT and the RP ID from the first origin", () => {
+    expect(loadConfig({ PORT: "8080" }).origins).toEqual(["http://localhost:8080"]);
+    const config = loadConfig({ ORIGIN: "https://auth.example.com,https://app.example.com", RP_ID: "example.com" });
+    expect(config.origins).toEqual(["https://auth.example.com", "https://app.example.com"]);
+    expect(config.rpId).toBe("example.com");
+    expect(loadConfig({ ORIGIN: "https://auth.example.com" }).rpId).toBe("auth.example.com");
+  });
+
+  it("reads ADMIN_USERNAMES as a lower-cased comma list", () => {
+    expect(loadConfig({ ADMIN_USERNAMES: " Root, ops ,," }).adminUsernames).toEqual(["root", "ops"]);
+  });
+
+  it.each([
+    [{ PORT: "http" }, /PORT/],
+    [{ PORT: "70000" }, /PORT/],
+    [{ ACCESS_TOKEN_TTL: "-5" }, /ACCESS_TOKEN_TTL/],
+    [{ ACCESS_TOKEN_TTL: "10m" }, /ACCESS_TOKEN_TTL/],
+    [{ MAX_SESSIONS_PER_USER: "0" }, /MAX_SESSIONS_PER_USER/],
+    [{ ORIGIN: "not a url" }, /ORIGIN/],
+    [{ ORIGIN: "https://example.com/app" }, /bare origin/],
+    [{ ORIGIN: "http://example.com" }, /https/],
+    [{ ORIGIN: "https://auth.example.com", RP_ID: "other.com" }, /RP_ID/],
+    [{ DATABASE_URL: "postgres://db/auth" }, /DATABASE_URL/],
+    [{ KEY_ENCRYPTION_SECRET: "short" }, /at least 32/],
+    [{ NODE_ENV: "production" }, /KEY_ENCRYPTION_SECRET is required/],
+  ])("refuses %j with a message naming the variable", (env, message) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it("reports every bad variable at once", () => {
+    expect(problems({ PORT: "x", RATE_LIMIT_PER_MINUTE: "y", DATABASE_URL: "z" })).toHaveLength(3);
+  });
+
+  it("accepts :memory: and turns off rate limiting with 0", () => {
+    const config = loadConfig({ DATABASE_URL: ":memory:", RATE_LIMIT_PER_MINUTE: "0" });
+    expect(config.databasePath).toBe(":memory:");
+    expect(config.rateLimitPerMinute).toBe(0);
+  });
+});

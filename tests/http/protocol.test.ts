@@ -1,0 +1,71 @@
+// The HTTP edges every route shares: error shape, unknown routes and methods, body limits, rate
+// limits, security headers, and what an internal failure shows.
+import { afterEach, describe, expect, it } from "vitest";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, tableCounts, type TestApp } from "../helpers/harness.ts";
+
+let t: TestApp;
+afterEach(() => t.close());
+
+describe("HTTP protocol", () => {
+  it("answers an unknown route with 404 not_found in the error shape", async () => {
+    t = await createTestApp();
+    const response = await t.browser().get("/api/nothing-here");
+    expect(response.status).toBe(404);
+    expect(await json(response)).toEqual({ error: { code: "not_found", message: expect.any(String) } });
+  });
+
+  it("answers a wrong method on a known route with 405 method_not_allowed", async () => {
+    t = await createTestApp();
+    for (const path of [ROUTES.refresh, ROUTES.loginOptions, ROUTES.registerVerify]) {
+      const response = await t.browser().get(path);
+      expect(response.status).toBe(405);
+      expect((await json(response)).error.code).toBe("method_not_allowed");
+    }
+    expect((await t.browser().post(ROUTES.me)).status).toBe(405);
+  });
+
+  it("refuses a body over 64 KiB with 413 body_too_large and stores nothing", async () => {
+    t = await createTestApp();
+    const before = tableCounts(t.sqlite);
+    const response = await t.browser().post(ROUTES.registerOptions, { body: JSON.stringify({ username: "alice", displayName: "x".repeat(70_000) }) });
+    expect(response.status).toBe(413);
+    expect((await json(response)).error.code).toBe("body_too_large");
+    expect(tableCounts(t.sqlite)).toEqual(before);
+  });
+
+  it("rate-limits /auth/* per client with 429 rate_limited and Retry-After", async () => {
+    t = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3" });
+    const browser = t.browser();
+    for (let i = 0; i < 3; i++) expect((await browser.post(ROUTES.loginOptions, { body: {} })).status).toBe(200);
+    const limited = await browser.post(ROUTES.loginOptions, { body: {} });
+    expect(limited.status).toBe(429);
+    expect((await json(limited)).error.code).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(tableCounts(t.sqlite).challenges).toBe(3);
+    t.clock.advance(60);
+    expect((await browser.post(ROUTES.loginOptions, { body: {} })).status).toBe(200);
+  });
+
+  it("sends security headers: CSP without inline script, no framing, nosniff, no referrer", async () => {
+    t = await createTestApp();
+    const response = await t.browser().get(ROUTES.health);
+    const csp = response.headers.get("content-security-policy")!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+
+  it("answers an internal failure with 500 internal and no details", async () => {
+    t = await createTestApp();
+    t.sqlite.close(); // the database goes away under the app
+    const response = await t.browser().post(ROUTES.loginOptions, { body: {} });
+    expect(response.status).toBe(500);
+    const body = await json(response);
+    expect(body).toEqual({ error: { code: "internal", message: "Something went wrong on our side." } });
+    expect(t.unexpectedErrors).toHaveLength(1);
+    t.close = () => undefined;
+  });
+});
