@@ -69,29 +69,36 @@ describe("passkey sign-in in Chromium", () => {
   });
 
   it("refreshes once and retries when the API says token_expired", async () => {
-    // A second tab of the same profile whose timers and clock are fake from the first script on,
-    // so its proactive refresh cannot run: its access token expires while the page thinks it fresh.
-    const other = await browser.context.newPage();
-    const log: string[] = [];
-    other.on("response", (response) => {
-      const path = new URL(response.url()).pathname;
-      if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
-    });
-    await other.clock.install();
-    await other.goto(`${server.origin}/account`);
-    await other.waitForSelector("#profile-username");
-    await other.clock.pauseAt(Date.now() + 100);
-    await other.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
-    log.length = 0;
-    // Re-render the account page, which calls GET /api/me through the API client.
-    await other.evaluate(() => {
-      history.pushState(null, "", "/account");
-      dispatchEvent(new PopStateEvent("popstate"));
-    });
-    await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
-    expect(await other.textContent("#profile-username")).toBe("alice");
-    expect(log).toHaveLength(3); // one refresh, one retry, no loop
-    await other.close();
+    // Its own profile: another tab of the same profile would share its fresh tokens over
+    // BroadcastChannel. Timers and clock are fake from the first script on, so once paused the
+    // proactive refresh cannot run and the access token expires while the page thinks it fresh.
+    const solo = await launchChromium();
+    try {
+      const { page } = await pageWithAuthenticator(solo.context);
+      const log: string[] = [];
+      page.on("response", (response) => {
+        const path = new URL(response.url()).pathname;
+        if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
+      });
+      await page.clock.install();
+      await page.goto(`${server.origin}/signup`);
+      await page.fill("#new-username", "bob");
+      await page.click("#sign-up");
+      await page.waitForSelector("#profile-username");
+      await page.clock.pauseAt(Date.now() + 100);
+      await page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+      log.length = 0;
+      // Re-render the account page, which calls GET /api/me through the API client.
+      await page.evaluate(() => {
+        history.pushState(null, "", "/account");
+        dispatchEvent(new PopStateEvent("popstate"));
+      });
+      await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
+      expect(await page.textContent("#profile-username")).toBe("bob");
+      expect(log).toHaveLength(3); // one refresh, one retry, no loop
+    } finally {
+      await solo.close();
+    }
   });
 
   it("signs out: the session ends on the server and the sign-in page says so", async () => {
