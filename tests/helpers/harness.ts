@@ -108,6 +108,11 @@ export class TestBrowser {
     }
   }
 
+  /** Puts this browser's passkeys on `other` too, like a synced passkey on a second device. */
+  sharePasskeysWith(other: TestBrowser): void {
+    for (const [id, credential] of this.authenticator.credentials) other.authenticator.credentials.set(id, credential);
+  }
+
   async signUp(username: string, forgery: Forgery = {}): Promise<TokenResponse> {
     const options = await json(await this.post(ROUTES.registerOptions, { body: { username } }));
     const response = await this.post(ROUTES.registerVerify, { body: await this.authenticator.register(options, forgery) });

@@ -61,8 +61,7 @@ describe("POST /auth/login/options", () => {
 describe("POST /auth/login/verify", () => {
   it("signs in without a username and records the passkey's use", async () => {
     const browser = t.browser();
-    browser.authenticator.credentials.clear();
-    for (const [id, credential] of alice.authenticator.credentials) browser.authenticator.credentials.set(id, credential);
+    alice.sharePasskeysWith(browser);
     const options = await loginOptions(browser);
     const response = await browser.post(ROUTES.loginVerify, { body: await browser.authenticator.authenticate(options) });
     expect(response.status).toBe(200);

@@ -212,8 +212,7 @@ describe("POST /auth/logout", () => {
 describe("POST /auth/logout-all", () => {
   it("revokes every session of the user and only theirs", async () => {
     const laptop = t.browser();
-    laptop.authenticator.credentials.clear();
-    for (const [id, c] of alice.authenticator.credentials) laptop.authenticator.credentials.set(id, c);
+    alice.sharePasskeysWith(laptop);
     await laptop.signIn();
     const bob = t.browser();
     await bob.signUp("bob");

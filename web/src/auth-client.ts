@@ -26,6 +26,22 @@ export class ApiError extends Error {
   }
 }
 
+/** Reads the contract's {error: {code, message}} body (or makes one up for a body without it). */
+export async function readApiError(response: Response): Promise<ApiError> {
+  const body: unknown = await response.json().catch(() => null);
+  if (isErrorBody(body)) return new ApiError(response.status, body.error.code, body.error.message);
+  return new ApiError(response.status, "internal", `The server answered ${response.status}.`);
+}
+
+/** fetch() with failures to reach the server turned into ApiError network_error. */
+export async function fetchOrThrow(fetcher: typeof fetch, path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetcher(path, { ...init, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network_error", "The server cannot be reached; check your connection.");
+  }
+}
+
 export interface AuthState {
   user: PublicUser | null;
   accessToken: string | null;
@@ -93,24 +109,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     else if (state.accessToken !== null) end("signed_out_elsewhere", false);
   });
 
-  async function readError(response: Response): Promise<ApiError> {
-    const body: unknown = await response.json().catch(() => null);
-    if (isErrorBody(body)) return new ApiError(response.status, body.error.code, body.error.message);
-    return new ApiError(response.status, "internal", `The server answered ${response.status}.`);
-  }
-
-  async function post(path: string, body?: unknown): Promise<Response> {
-    try {
-      return await http(path, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ApiError(0, "network_error", "The server cannot be reached; check your connection.");
-    }
-  }
+  const post = (path: string) => fetchOrThrow(http, path, { method: "POST" });
 
   /** Exchanges the refresh cookie for a new access token. Resolves false when the session is gone. */
   async function refreshUnderLock(tokenWhenAsked: string | null): Promise<boolean> {
@@ -123,7 +122,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       channel?.postMessage({ type: "tokens", response: tokens } satisfies Broadcast);
       return true;
     }
-    const error = await readError(response);
+    const error = await readApiError(response);
     if (response.status === 401 || response.status === 403) {
       if (error.code !== "refresh_token_missing" || state.accessToken !== null) end(REASON_BY_CODE[error.code] ?? "expired", true);
       return false;
@@ -147,11 +146,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     const headers = new Headers(init.headers);
     headers.set("authorization", `Bearer ${token}`);
     if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
-    try {
-      return await http(path, { ...init, headers, credentials: "same-origin" });
-    } catch {
-      throw new ApiError(0, "network_error", "The server cannot be reached; check your connection.");
-    }
+    return fetchOrThrow(http, path, { ...init, headers });
   }
 
   async function currentToken(): Promise<string> {
@@ -190,14 +185,14 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       let token = await currentToken();
       let response = await send(path, init, token);
       if (response.status === 401) {
-        const error = await readError(response.clone());
+        const error = await readApiError(response.clone());
         if (error.code === "token_expired" && (await refresh())) {
           token = state.accessToken!;
           response = await send(path, init, token);
         }
       }
       if (!response.ok) {
-        const error = await readError(response);
+        const error = await readApiError(response);
         if (response.status === 401) end("expired", true);
         throw error;
       }

@@ -7,10 +7,9 @@ import {
   startRegistration,
   WebAuthnError,
 } from "@simplewebauthn/browser";
-import { isErrorBody } from "../../shared/error-codes.ts";
 import { ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
-import { ApiError } from "./auth-client.ts";
+import { ApiError, fetchOrThrow, readApiError } from "./auth-client.ts";
 
 export { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill };
 
@@ -26,23 +25,13 @@ export class CeremonyError extends Error {
 }
 
 async function postJson<T>(path: string, body: unknown): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network_error", "The server cannot be reached; check your connection.");
-  }
-  const json: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    if (isErrorBody(json)) throw new ApiError(response.status, json.error.code, json.error.message);
-    throw new ApiError(response.status, "internal", `The server answered ${response.status}.`);
-  }
-  return json as T;
+  const response = await fetchOrThrow(fetch, path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await readApiError(response);
+  return (await response.json()) as T;
 }
 
 /** Turns what the browser throws into words for the person. */
