@@ -9,6 +9,8 @@ import { AppError } from "./errors.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { accountRoutes } from "./routes/account.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { sessionRoutesApi } from "./routes/sessions-api.ts";
 import { passkeyLoginRoutes } from "./routes/login.ts";
 import { registrationRoutes } from "./routes/registration.ts";
 import { sessionRoutes } from "./routes/session.ts";
@@ -25,7 +27,9 @@ export interface AppDeps extends AuthDeps {
   logError?: (message: string, error: unknown) => void;
 }
 
-const API_PATHS: ReadonlySet<string> = new Set(Object.values(ROUTES));
+/** Known routes as patterns, so a wrong method on one answers 405 rather than 404. */
+const API_ROUTE_PATTERNS = Object.values(ROUTES).map((route) => new RegExp(`^${route.replace(/:\w+/g, "[^/]+")}$`));
+const isKnownRoute = (path: string) => API_ROUTE_PATTERNS.some((pattern) => pattern.test(path));
 
 export function createApp(deps: AppDeps) {
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
@@ -71,11 +75,13 @@ export function createApp(deps: AppDeps) {
   app.route("/", passkeyLoginRoutes(deps));
   app.route("/", sessionRoutes(deps));
   app.route("/", accountRoutes(deps));
+  app.route("/", sessionRoutesApi(deps));
+  app.route("/", adminRoutes(deps));
   app.route("/", wellKnownRoutes(deps));
   app.route("/", webAppRoutes(deps.webRoot));
 
   app.notFound((c) => {
-    const error = new AppError(API_PATHS.has(c.req.path) ? "method_not_allowed" : "not_found");
+    const error = new AppError(isKnownRoute(c.req.path) ? "method_not_allowed" : "not_found");
     return c.json(error.toBody(), error.status);
   });
   app.onError((error, c) => {

@@ -28,6 +28,8 @@ export const STATUS_BY_CODE = {
   session_expired: 401,
   session_revoked: 401,
   forbidden: 403,
+  last_admin: 409,
+  cannot_block_self: 409,
 } as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
@@ -56,6 +58,8 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   session_expired: "The session has expired: sign in again.",
   session_revoked: "The session was ended: sign in again.",
   forbidden: "You are not allowed to do this.",
+  last_admin: "This would leave no active admin.",
+  cannot_block_self: "You cannot block your own account.",
 };
 
 export class AppError extends Error {

@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   "session_expired",
   "session_revoked",
   "forbidden",
+  "last_admin",
+  "cannot_block_self",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,6 +9,12 @@ export const ROUTES = {
   logout: "/auth/logout",
   logoutAll: "/auth/logout-all",
   me: "/api/me",
+  myActivity: "/api/me/activity",
+  sessions: "/api/sessions",
+  session: "/api/sessions/:id",
+  adminUsers: "/api/admin/users",
+  adminUser: "/api/admin/users/:id",
+  adminAudit: "/api/admin/audit",
   jwks: "/.well-known/jwks.json",
   openidConfiguration: "/.well-known/openid-configuration",
   health: "/healthz",
@@ -20,7 +26,13 @@ export const PAGES = {
   signIn: "/signin",
   signUp: "/signup",
   account: "/account",
+  admin: "/admin",
 } as const;
+
+/** Fills a route's `:name` parameters: routePath(ROUTES.session, { id }). */
+export function routePath(route: string, params: Record<string, string>): string {
+  return route.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+}
 
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain (RFC 6265bis §4.1.3.2). */
 export const REFRESH_COOKIE_NAME = "__Host-refresh";

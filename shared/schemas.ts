@@ -87,6 +87,35 @@ export const AuthenticationResponse = v.object({
   clientExtensionResults: ClientExtensionResults,
 });
 
+/** A whole number in a query string, within bounds. */
+function queryInteger(min: number, max: number) {
+  return v.pipe(v.string(), v.regex(/^\d{1,9}$/, "must be a whole number"), v.transform(Number), v.minValue(min), v.maxValue(max));
+}
+
+export const PAGE_SIZE_MAX = 100;
+export const PAGE_SIZE_DEFAULT = 50;
+
+export const AdminUsersQuery = v.strictObject({
+  q: v.optional(v.pipe(v.string(), v.trim(), v.toLowerCase(), v.maxLength(USERNAME_MAX_LENGTH)), ""),
+  limit: v.optional(queryInteger(1, PAGE_SIZE_MAX), String(PAGE_SIZE_DEFAULT)),
+  offset: v.optional(queryInteger(0, 1_000_000_000), "0"),
+});
+
+export const AuditQuery = v.strictObject({
+  userId: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  type: v.optional(v.pipe(v.string(), v.regex(/^[a-z_]{1,64}$/, "must be an event type like signed_in"))),
+  before: v.optional(queryInteger(1, Number.MAX_SAFE_INTEGER)),
+  limit: v.optional(queryInteger(1, PAGE_SIZE_MAX), String(PAGE_SIZE_DEFAULT)),
+});
+
+export const AdminUserPatch = v.pipe(
+  v.strictObject({
+    role: v.optional(v.picklist(["user", "admin"])),
+    blocked: v.optional(v.boolean()),
+  }),
+  v.check((patch) => patch.role !== undefined || patch.blocked !== undefined, "give role or blocked"),
+);
+
 export type RegisterOptionsRequest = v.InferOutput<typeof RegisterOptionsRequest>;
 export type LoginOptionsRequest = v.InferOutput<typeof LoginOptionsRequest>;
 export type RegistrationResponse = v.InferOutput<typeof RegistrationResponse>;
@@ -101,6 +130,52 @@ export interface PublicUser {
   displayName: string;
   role: Role;
   createdAt: string;
+}
+
+/** One of the signed-in user's sessions (GET /api/sessions). */
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  /** When it ends if not used again (idle expiry, capped by the absolute one). */
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  /** The session this request is made with. */
+  current: boolean;
+  /** The passkey that opened it (null once that passkey is deleted). */
+  passkey: { id: string; name: string } | null;
+}
+
+/** A security event (audit log). Details never hold a token or secret. */
+export interface AuditEvent {
+  id: number;
+  type: string;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface AdminUser extends PublicUser {
+  blocked: boolean;
+  passkeyCount: number;
+  sessionCount: number;
+}
+
+export interface AdminUserPage {
+  users: AdminUser[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: number | null;
 }
 
 /** Answer of register/verify, login/verify and refresh. */

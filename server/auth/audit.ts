@@ -9,7 +9,10 @@ export type AuditEventType =
   | "refresh_token_reused"
   | "session_revoked"
   | "sessions_revoked_all"
-  | "session_evicted";
+  | "session_evicted"
+  | "role_changed"
+  | "user_blocked"
+  | "user_unblocked";
 
 export async function recordAuditEvent(
   deps: Pick<AuthDeps, "store" | "clock">,

@@ -28,6 +28,7 @@ export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): 
   let userId: string | null = null;
   if (request.username !== undefined) {
     const user = await deps.store.users.findByUsername(request.username);
+    if (user?.blockedAt != null) throw new AppError("account_blocked");
     userId = user?.id ?? null;
     allowCredentials = user
       ? await deps.store.passkeys.listDescriptorsForUser(user.id)

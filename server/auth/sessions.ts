@@ -115,12 +115,13 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
 }
 
 async function assertSessionUsable(deps: AuthDeps, found: RefreshTokenLookup, now: number, context: RequestContext) {
-  if (found.session.revokedAt !== null) throw new AppError("session_revoked");
-  if (found.session.expiresAt <= now || found.session.idleExpiresAt <= now) throw new AppError("session_expired");
+  // Blocked first: the person should learn why, even though blocking already ended the session.
   if (found.user.blockedAt !== null) {
     await revokeSession(deps, { sessionId: found.sessionId, userId: found.user.id, reason: "account_blocked", context });
     throw new AppError("account_blocked");
   }
+  if (found.session.revokedAt !== null) throw new AppError("session_revoked");
+  if (found.session.expiresAt <= now || found.session.idleExpiresAt <= now) throw new AppError("session_expired");
 }
 
 async function revokeForReuse(deps: AuthDeps, found: RefreshTokenLookup, context: RequestContext): Promise<never> {

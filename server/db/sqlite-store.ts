@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { SqliteDb } from "./client.ts";
 import { auditEvents, challenges, passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
-import type { PasskeyRecord, RefreshTokenLookup, Store, UserRecord } from "./store.ts";
+import type { AuditEventRecord, PasskeyRecord, RefreshTokenLookup, SessionState, Store, UserRecord, UserSummary } from "./store.ts";
 
 const p = sql.placeholder;
 
@@ -25,8 +25,81 @@ function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
   return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
 }
 
+/** `%term%` for LIKE, with the wildcards in `term` itself escaped (paired with ESCAPE '\\'). */
+function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+const isLive = (now: ReturnType<typeof p>) =>
+  and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
+
 export function createSqliteStore(db: SqliteDb): Store {
+  const usernameContains = sql`${users.username} LIKE ${p("pattern")} ESCAPE '\\'`;
+  const selectUserSummaries = () =>
+    db
+      .select({
+        ...userColumns,
+        // Correlated on "users"."id" written out: drizzle renders ${users.id} unqualified here.
+        passkeyCount: sql<number>`(SELECT count(*) FROM passkeys WHERE passkeys.user_id = "users"."id")`,
+        liveSessionCount: sql<number>`(SELECT count(*) FROM sessions WHERE sessions.user_id = "users"."id"
+          AND sessions.revoked_at IS NULL AND sessions.expires_at > ${p("now")} AND sessions.idle_expires_at > ${p("now")})`,
+      })
+      .from(users);
   const q = {
+    listUsers: selectUserSummaries().where(usernameContains).orderBy(asc(users.username)).limit(p("limit")).offset(p("offset")).prepare(),
+    userSummary: selectUserSummaries().where(eq(users.id, p("id"))).prepare(),
+    countUsers: db.select({ n: sql<number>`count(*)` }).from(users).where(usernameContains).prepare(),
+    setRole: db.update(users).set({ role: sql`${p("role")}` }).where(eq(users.id, p("id"))).prepare(),
+    setBlockedAt: db.update(users).set({ blockedAt: sql`${p("blockedAt")}` }).where(eq(users.id, p("id"))).prepare(),
+    countActiveAdmins: db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(and(eq(users.role, "admin"), isNull(users.blockedAt)))
+      .prepare(),
+    sessionState: db
+      .select({
+        userId: sessions.userId,
+        revokedAt: sessions.revokedAt,
+        idleExpiresAt: sessions.idleExpiresAt,
+        expiresAt: sessions.expiresAt,
+        role: users.role,
+        blockedAt: users.blockedAt,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, p("id")))
+      .prepare(),
+    liveSessionsOfUser: db
+      .select({
+        id: sessions.id,
+        createdAt: sessions.createdAt,
+        lastUsedAt: sessions.lastUsedAt,
+        idleExpiresAt: sessions.idleExpiresAt,
+        expiresAt: sessions.expiresAt,
+        userAgent: sessions.userAgent,
+        ip: sessions.ip,
+        passkeyId: sessions.passkeyId,
+        passkeyName: passkeys.name,
+      })
+      .from(sessions)
+      .leftJoin(passkeys, eq(passkeys.id, sessions.passkeyId))
+      .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
+      .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
+      .prepare(),
+    sessionOwner: db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
+    listAudit: db
+      .select()
+      .from(auditEvents)
+      .where(
+        and(
+          sql`(${p("userId")} IS NULL OR ${auditEvents.userId} = ${p("userId")})`,
+          sql`(${p("type")} IS NULL OR ${auditEvents.type} = ${p("type")})`,
+          sql`(${p("beforeId")} IS NULL OR ${auditEvents.id} < ${p("beforeId")})`,
+        ),
+      )
+      .orderBy(desc(auditEvents.id))
+      .limit(p("limit"))
+      .prepare(),
     userByUsername: db.select(userColumns).from(users).where(eq(users.username, p("username"))).prepare(),
     userById: db.select(userColumns).from(users).where(eq(users.id, p("id"))).prepare(),
     insertChallenge: db
@@ -74,14 +147,9 @@ export function createSqliteStore(db: SqliteDb): Store {
       .select({ id: sessions.id })
       .from(sessions)
       .where(
-        and(
-          eq(sessions.userId, p("userId")),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, p("now")),
-          gt(sessions.idleExpiresAt, p("now")),
-        ),
+        and(eq(sessions.userId, p("userId")), isLive(p("now"))),
       )
-      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
       .prepare(),
     insertToken: db
       .insert(refreshTokens)
@@ -175,6 +243,21 @@ export function createSqliteStore(db: SqliteDb): Store {
     users: {
       findByUsername: async (username) => (q.userByUsername.get({ username }) as UserRecord | undefined) ?? null,
       findById: async (id) => (q.userById.get({ id }) as UserRecord | undefined) ?? null,
+      list: async ({ search, limit, offset, now }) => {
+        const pattern = containsPattern(search);
+        return {
+          users: q.listUsers.all({ pattern, limit, offset, now }) as UserSummary[],
+          total: q.countUsers.get({ pattern })?.n ?? 0,
+        };
+      },
+      findSummary: async (id, now) => (q.userSummary.get({ id, now }) as UserSummary | undefined) ?? null,
+      setRole: async (id, role) => {
+        q.setRole.run({ id, role });
+      },
+      setBlockedAt: async (id, blockedAt) => {
+        q.setBlockedAt.run({ id, blockedAt });
+      },
+      countActiveAdmins: async () => q.countActiveAdmins.get()?.n ?? 0,
       createWithPasskey: async (user, passkey) => {
         try {
           db.transaction((tx) => {
@@ -216,12 +299,16 @@ export function createSqliteStore(db: SqliteDb): Store {
         db.transaction(() => {
           q.insertSession.run(session);
           q.insertToken.run(token);
-          const live = q.liveSessionIdsNewestFirst.all({ userId: session.userId, now }).map((row) => row.id);
-          const evicted = live.slice(maxPerUser);
+          // The new session always stays; the oldest of the others go past the limit.
+          const others = q.liveSessionIdsNewestFirst.all({ userId: session.userId, now }).map((row) => row.id).filter((id) => id !== session.id);
+          const evicted = others.slice(maxPerUser - 1);
           revokeLiveSessions(evicted, "session_limit", now);
           return evicted;
         }),
       findRefreshToken: async (tokenHash) => (q.tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
+      findState: async (id) => (q.sessionState.get({ id }) as SessionState | undefined) ?? null,
+      listLiveForUser: async (userId, now) => q.liveSessionsOfUser.all({ userId, now }),
+      findOwner: async (id) => q.sessionOwner.get({ id })?.userId ?? null,
       rotate: async ({ presentedId, successor, idleExpiresAt, now }) =>
         db.transaction((tx) => {
           if (q.markTokenUsed.run({ id: presentedId, now }).changes !== 1) return false;
@@ -263,6 +350,10 @@ export function createSqliteStore(db: SqliteDb): Store {
           createdAt: event.createdAt,
         });
       },
+      list: async ({ userId, type, beforeId, limit }) =>
+        q.listAudit
+          .all({ userId: userId ?? null, type: type ?? null, beforeId: beforeId ?? null, limit })
+          .map((row): AuditEventRecord => ({ ...row, detail: JSON.parse(row.detail) as Record<string, unknown> })),
     },
   };
 }

@@ -100,12 +100,55 @@ export type AuditEventInput = {
   createdAt: number;
 }
 
+/** A session as its owner sees it in the session list. */
+export type SessionSummary = {
+  id: string;
+  createdAt: number;
+  lastUsedAt: number;
+  idleExpiresAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  passkeyId: string | null;
+  passkeyName: string | null;
+};
+
+/** What a bearer request needs to know about its session, fresh from storage. */
+export type SessionState = {
+  userId: string;
+  revokedAt: number | null;
+  idleExpiresAt: number;
+  expiresAt: number;
+  role: Role;
+  blockedAt: number | null;
+};
+
+export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };
+
+export type AuditEventRecord = {
+  id: number;
+  type: string;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown>;
+  createdAt: number;
+};
+
 export type RegisterOutcome = "created" | "username_taken" | "passkey_already_registered";
 
 export interface Store {
   users: {
     findByUsername(username: string): Promise<UserRecord | null>;
     findById(id: string): Promise<UserRecord | null>;
+    /** Users whose username contains `search`, by username, with their passkey and live session counts. */
+    list(query: { search: string; limit: number; offset: number; now: number }): Promise<{ users: UserSummary[]; total: number }>;
+    findSummary(id: string, now: number): Promise<UserSummary | null>;
+    setRole(id: string, role: Role): Promise<void>;
+    setBlockedAt(id: string, blockedAt: number | null): Promise<void>;
+    /** Admins who are not blocked. */
+    countActiveAdmins(): Promise<number>;
     /** Creates the user and its first passkey together, or neither. */
     createWithPasskey(user: UserRecord, passkey: PasskeyRecord): Promise<RegisterOutcome>;
   };
@@ -124,6 +167,11 @@ export interface Store {
     /** Creates a session with its first refresh token, then revokes the oldest live sessions past `maxPerUser`; returns their ids. */
     create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
+    findState(sessionId: string): Promise<SessionState | null>;
+    /** The user's sessions that are neither revoked nor expired, newest first. */
+    listLiveForUser(userId: string, now: number): Promise<SessionSummary[]>;
+    /** The owner of a session, or null when there is no such session. */
+    findOwner(sessionId: string): Promise<string | null>;
     /** Marks `presentedId` used and stores its successor, only if it is still live; false if it was not. */
     rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
     /**
@@ -142,5 +190,7 @@ export interface Store {
   };
   audit: {
     record(event: AuditEventInput): Promise<void>;
+    /** Newest first; `beforeId` pages backwards. */
+    list(query: { userId?: string; type?: string; beforeId?: number; limit: number }): Promise<AuditEventRecord[]>;
   };
 }

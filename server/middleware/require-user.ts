@@ -1,21 +1,25 @@
-// Bearer authentication: verifies the access token and sets c.var.auth; requireRole() builds on it.
+// Bearer authentication: verifies the access token, checks its session is still live (not
+// revoked, expired or blocked), and sets c.var.auth with the user's current role.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
+import { assertSessionLive } from "../auth/session-state.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../../shared/schemas.ts";
 
-export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys">) {
+export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys" | "store">) {
   const challenge = `Bearer realm="${deps.config.issuer}", error="invalid_token"`;
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header);
     try {
       if (!match) throw new AppError("token_missing");
-      c.set("auth", await verifyAccessToken(deps, match[1]!));
+      const claims = await verifyAccessToken(deps, match[1]!);
+      const role = await assertSessionLive(deps, claims);
+      c.set("auth", { ...claims, role });
     } catch (error) {
-      if (error instanceof AppError) {
+      if (error instanceof AppError && error.status === 401) {
         // RFC 6750 §3: every 401 on a bearer route says how to authenticate.
         throw new AppError(error.code, { message: error.message, headers: { "WWW-Authenticate": challenge } });
       }

@@ -22,7 +22,16 @@ export async function readBody<TSchema extends v.GenericSchema>(c: Context, sche
       throw new AppError("invalid_request", { message: "The body is not valid JSON." });
     }
   }
-  const result = v.safeParse(schema, json);
+  return parseOrThrow(schema, json);
+}
+
+/** Validates the query string; 400 invalid_request otherwise. */
+export function readQuery<TSchema extends v.GenericSchema>(c: Context, schema: TSchema): v.InferOutput<TSchema> {
+  return parseOrThrow(schema, c.req.query());
+}
+
+function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: unknown): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, input);
   if (!result.success) {
     const issue = result.issues[0];
     const path = v.getDotPath(issue);

@@ -197,6 +197,18 @@ describe("POST /auth/login/verify", () => {
     expect(tableCounts(t.sqlite)).toEqual(before);
   });
 
+  it("never evicts the session it just opened, even within the same millisecond", async () => {
+    const limited = await createTestApp({ MAX_SESSIONS_PER_USER: "1" });
+    const browser = limited.browser();
+    await browser.signUp("erin");
+    for (let i = 0; i < 5; i++) {
+      const { accessToken } = await browser.signIn();
+      expect((await browser.get(ROUTES.me, { bearer: accessToken })).status).toBe(200);
+    }
+    expect(limited.sqlite.prepare("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL").get()).toEqual({ n: 1 });
+    limited.close();
+  });
+
   it("revokes the oldest session past MAX_SESSIONS_PER_USER", async () => {
     const limited = await createTestApp({ MAX_SESSIONS_PER_USER: "2" });
     const browser = limited.browser();

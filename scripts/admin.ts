@@ -1,0 +1,51 @@
+// Grants or revokes the admin role on an existing database, from the command line:
+//   npm run admin -- grant <username>
+//   npm run admin -- revoke <username> [--force]   (--force may remove the last admin)
+import { changeAccount } from "../server/auth/accounts.ts";
+import { systemClock } from "../server/clock.ts";
+import { ConfigError, loadConfig } from "../server/config.ts";
+import { openDatabase } from "../server/db/client.ts";
+import { createSqliteStore } from "../server/db/sqlite-store.ts";
+import { AppError } from "../server/errors.ts";
+
+const USAGE = "usage: npm run admin -- grant <username> | revoke <username> [--force]";
+
+async function main(args: string[]): Promise<number> {
+  const [action, username, ...flags] = args;
+  if ((action !== "grant" && action !== "revoke") || !username) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig(process.env);
+  const database = openDatabase(config.databasePath);
+  try {
+    const store = createSqliteStore(database.db);
+    const deps = { store, clock: systemClock };
+    const user = await store.users.findByUsername(username.trim().toLowerCase());
+    if (!user) {
+      console.error(`No user named "${username}" in ${config.databasePath}.`);
+      return 1;
+    }
+    const role = action === "grant" ? "admin" : "user";
+    const context = { ip: null, userAgent: "npm run admin" };
+    await changeAccount(deps, { targetId: user.id, role, actorId: null, context, allowNoActiveAdmin: flags.includes("--force") });
+    console.log(`${user.username} is now ${role === "admin" ? "an admin" : "a user"}.`);
+    return 0;
+  } catch (error) {
+    if (error instanceof AppError) {
+      console.error(error.code === "last_admin" ? `${error.message} Add --force to do it anyway.` : error.message);
+      return 1;
+    }
+    throw error;
+  } finally {
+    database.close();
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+}

@@ -1,0 +1,19 @@
+// Checks, per bearer request, that the token's session is still live: revoking a session,
+// signing out everywhere or blocking an account takes effect on our API at once, and a changed
+// role counts from the next request. (Other services verifying the JWT alone accept it until exp.)
+import type { Role } from "../../shared/schemas.ts";
+import { AppError } from "../errors.ts";
+import type { AccessClaims } from "./access-tokens.ts";
+import type { AuthDeps } from "./deps.ts";
+
+/** Returns the role the user has now; throws session_revoked, session_expired or account_blocked. */
+export async function assertSessionLive(deps: Pick<AuthDeps, "store" | "clock">, claims: AccessClaims): Promise<Role> {
+  const state = await deps.store.sessions.findState(claims.sessionId);
+  if (!state || state.userId !== claims.userId) throw new AppError("session_revoked");
+  // Blocked first: blocking also revoked the session, but the person should learn why.
+  if (state.blockedAt !== null) throw new AppError("account_blocked");
+  if (state.revokedAt !== null) throw new AppError("session_revoked");
+  const now = deps.clock.now().getTime();
+  if (state.expiresAt <= now || state.idleExpiresAt <= now) throw new AppError("session_expired");
+  return state.role;
+}

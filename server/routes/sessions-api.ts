@@ -1,0 +1,50 @@
+// GET /api/sessions, DELETE /api/sessions/:id, GET /api/me/activity: a person's own sessions
+// and security timeline.
+import { Hono } from "hono";
+import { ROUTES } from "../../shared/routes.ts";
+import type { AuditEvent, SessionInfo } from "../../shared/schemas.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import { revokeSession } from "../auth/sessions.ts";
+import type { AuditEventRecord } from "../db/store.ts";
+import { AppError } from "../errors.ts";
+import { requireUser } from "../middleware/require-user.ts";
+
+const ACTIVITY_LIMIT = 50;
+
+export function toAuditEvent(event: AuditEventRecord): AuditEvent {
+  return { ...event, createdAt: new Date(event.createdAt).toISOString() };
+}
+
+export function sessionRoutesApi(deps: AuthDeps) {
+  const signedIn = requireUser(deps);
+  return new Hono<AppEnv>()
+    .get(ROUTES.sessions, signedIn, async (c) => {
+      const sessions = await deps.store.sessions.listLiveForUser(c.var.auth.userId, deps.clock.now().getTime());
+      return c.json(
+        sessions.map(
+          (s): SessionInfo => ({
+            id: s.id,
+            createdAt: new Date(s.createdAt).toISOString(),
+            lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+            expiresAt: new Date(Math.min(s.idleExpiresAt, s.expiresAt)).toISOString(),
+            userAgent: s.userAgent,
+            ip: s.ip,
+            current: s.id === c.var.auth.sessionId,
+            passkey: s.passkeyId === null ? null : { id: s.passkeyId, name: s.passkeyName ?? "" },
+          }),
+        ),
+      );
+    })
+    .delete(ROUTES.session, signedIn, async (c) => {
+      const id = c.req.param("id");
+      // Another user's session is answered exactly like a missing one.
+      if ((await deps.store.sessions.findOwner(id)) !== c.var.auth.userId) throw new AppError("not_found", { message: "No such session." });
+      await revokeSession(deps, { sessionId: id, userId: c.var.auth.userId, reason: "revoked_by_user", context: c.var.requestContext });
+      return c.body(null, 204);
+    })
+    .get(ROUTES.myActivity, signedIn, async (c) => {
+      const events = await deps.store.audit.list({ userId: c.var.auth.userId, limit: ACTIVITY_LIMIT });
+      return c.json(events.map(toAuditEvent));
+    });
+}
