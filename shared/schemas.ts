@@ -152,6 +152,7 @@ export interface AuditEvent {
   id: number;
   type: string;
   userId: string | null;
+  username: string | null;
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;

@@ -88,8 +88,19 @@ export function createSqliteStore(db: SqliteDb): Store {
       .prepare(),
     sessionOwner: db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
     listAudit: db
-      .select()
+      .select({
+        id: auditEvents.id,
+        type: auditEvents.type,
+        userId: auditEvents.userId,
+        username: users.username,
+        sessionId: auditEvents.sessionId,
+        ip: auditEvents.ip,
+        userAgent: auditEvents.userAgent,
+        detail: auditEvents.detail,
+        createdAt: auditEvents.createdAt,
+      })
       .from(auditEvents)
+      .leftJoin(users, eq(users.id, auditEvents.userId))
       .where(
         and(
           sql`(${p("userId")} IS NULL OR ${auditEvents.userId} = ${p("userId")})`,

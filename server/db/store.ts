@@ -129,6 +129,8 @@ export type AuditEventRecord = {
   id: number;
   type: string;
   userId: string | null;
+  /** The user's current username (null when the event has no user). */
+  username: string | null;
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;

@@ -47,6 +47,14 @@ export async function launchChromium(): Promise<BrowserSession> {
   };
 }
 
+/** Puts `from`'s passkeys on `to`'s authenticator: the same person on a second device. */
+export async function copyPasskeys(from: AuthenticatorPage, to: AuthenticatorPage): Promise<void> {
+  const { credentials } = await from.cdp.send("WebAuthn.getCredentials", { authenticatorId: from.authenticatorId });
+  for (const credential of credentials) {
+    await to.cdp.send("WebAuthn.addCredential", { authenticatorId: to.authenticatorId, credential });
+  }
+}
+
 export async function pageWithAuthenticator(context: BrowserContext): Promise<AuthenticatorPage> {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);

@@ -187,7 +187,7 @@ describe("GET /api/admin/audit", () => {
   it("records time, user, session, ip and user agent, and never a token", async () => {
     await alice.post(ROUTES.refresh, { headers: { "user-agent": "TestAgent/1.0" } });
     const { events } = await json(await root.get(`${ROUTES.adminAudit}?type=token_refreshed`, { bearer: rootToken }));
-    expect(events[0]).toMatchObject({ userId: aliceId, sessionId: expect.any(String), userAgent: "TestAgent/1.0", createdAt: expect.any(String) });
+    expect(events[0]).toMatchObject({ userId: aliceId, username: "alice", sessionId: expect.any(String), userAgent: "TestAgent/1.0", createdAt: expect.any(String) });
     expect(events[0]).toHaveProperty("ip");
     const everything = JSON.stringify(t.sqlite.prepare("SELECT * FROM audit_events").all());
     expect(everything).not.toContain(alice.refreshCookie!);

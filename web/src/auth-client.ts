@@ -193,7 +193,8 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       }
       if (!response.ok) {
         const error = await readApiError(response);
-        if (response.status === 401) end("expired", true);
+        // The session is gone (revoked, expired) or the account blocked: say so, everywhere.
+        if (response.status === 401 || error.code === "account_blocked") end(REASON_BY_CODE[error.code] ?? "expired", true);
         throw error;
       }
       return (response.status === 204 ? undefined : await response.json()) as T;

@@ -4,6 +4,7 @@ import { PAGES } from "../../shared/routes.ts";
 import { createAuthClient, type SignedOutReason } from "./auth-client.ts";
 import { h } from "./dom.ts";
 import { accountPage } from "./pages/account.ts";
+import { adminPage } from "./pages/admin.ts";
 import type { Page, PageContext } from "./pages/page.ts";
 import { signInPage } from "./pages/sign-in.ts";
 import { signUpPage } from "./pages/sign-up.ts";
@@ -36,7 +37,8 @@ function render() {
   const signedIn = auth.state.user !== null;
   let path = location.pathname;
   // Pages that need a session send the person to sign in, and the reverse.
-  if (path === PAGES.account && !signedIn) path = PAGES.signIn;
+  if ((path === PAGES.account || path === PAGES.admin) && !signedIn) path = PAGES.signIn;
+  if (path === PAGES.admin && auth.state.user?.role !== "admin") path = PAGES.account;
   if ((path === PAGES.signIn || path === PAGES.signUp || path === PAGES.home) && signedIn) path = PAGES.account;
   if (path === PAGES.home || !Object.values(PAGES).includes(path as (typeof PAGES)[keyof typeof PAGES])) path = PAGES.signIn;
   if (path !== location.pathname) history.replaceState(null, "", path);
@@ -44,7 +46,13 @@ function render() {
   current?.dispose?.();
   const context: PageContext = { auth, navigate, notice };
   notice = null;
-  current = path === PAGES.account ? accountPage(context) : path === PAGES.signUp ? signUpPage(context) : signInPage(context);
+  const pages: Record<string, (context: PageContext) => Page> = {
+    [PAGES.account]: accountPage,
+    [PAGES.admin]: adminPage,
+    [PAGES.signUp]: signUpPage,
+    [PAGES.signIn]: signInPage,
+  };
+  current = pages[path]!(context);
   root.replaceChildren(current.element);
   document.body.dataset.signedIn = String(signedIn);
 }
