@@ -27,6 +27,7 @@ export const PAGES = {
   signUp: "/signup",
   account: "/account",
   admin: "/admin",
+  flow: "/flow",
 } as const;
 
 /** Fills a route's `:name` parameters: routePath(ROUTES.session, { id }). */
@@ -36,3 +37,9 @@ export function routePath(route: string, params: Record<string, string>): string
 
 /** `__Host-` pins the cookie to this origin: Secure, Path=/, no Domain (RFC 6265bis §4.1.3.2). */
 export const REFRESH_COOKIE_NAME = "__Host-refresh";
+
+/**
+ * Readable by scripts and holding no secret ("1"): set and cleared with the refresh cookie so the
+ * web app only calls /auth/refresh on load when a session may exist.
+ */
+export const SESSION_HINT_COOKIE_NAME = "__Host-session-hint";

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import * as v from "valibot";
-import { REFRESH_COOKIE_NAME } from "../../shared/routes.ts";
+import { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import type { PublicUser, TokenResponse } from "../../shared/schemas.ts";
 import { issueAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
@@ -50,6 +50,9 @@ export function toPublicUser(user: UserRecord): PublicUser {
   };
 }
 
+const REFRESH_COOKIE = { httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
+const HINT_COOKIE = { httpOnly: false, secure: true, sameSite: "Strict", path: "/" } as const;
+
 /** Answers a sign-in or refresh: a fresh access token in the body, the refresh token in the cookie. */
 export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession) {
   const accessToken = await issueAccessToken(deps, {
@@ -58,13 +61,9 @@ export async function respondWithSession(c: Context, deps: AuthDeps, session: Is
     role: session.user.role,
     authTime: session.authTime,
   });
-  setCookie(c, REFRESH_COOKIE_NAME, session.refreshToken, {
-    httpOnly: true,
-    secure: true,
-    sameSite: "Strict",
-    path: "/",
-    maxAge: session.refreshTokenMaxAgeSeconds,
-  });
+  const maxAge = session.refreshTokenMaxAgeSeconds;
+  setCookie(c, REFRESH_COOKIE_NAME, session.refreshToken, { ...REFRESH_COOKIE, maxAge });
+  setCookie(c, SESSION_HINT_COOKIE_NAME, "1", { ...HINT_COOKIE, maxAge });
   const body: TokenResponse = {
     user: toPublicUser(session.user),
     accessToken,
@@ -79,5 +78,6 @@ export function readRefreshCookie(c: Context): string | undefined {
 }
 
 export function clearRefreshCookie(c: Context): void {
-  deleteCookie(c, REFRESH_COOKIE_NAME, { httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+  deleteCookie(c, REFRESH_COOKIE_NAME, REFRESH_COOKIE);
+  deleteCookie(c, SESSION_HINT_COOKIE_NAME, HINT_COOKIE);
 }

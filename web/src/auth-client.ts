@@ -1,17 +1,20 @@
 // The web app's one API client. The access token lives only in this module's memory; the
-// refresh token only in the HttpOnly cookie. Usable by any front end on the same origin.
+// refresh token only in the HttpOnly cookie. Usable by any front end on the same origin:
 //
 //   const auth = createAuthClient({ onSignedOut: (reason) => showSignIn(reason) });
 //   await auth.start();                 // refresh on load: signed in again after a reload
 //   const me = await auth.api("/api/me");
+//   auth.observe((event) => console.log(event));   // refreshes, rotations, sign-outs
 //
-// Guarantees: one refresh at a time (in this tab, and across tabs with the Web Locks API);
-// a refresh shortly before the token expires; on 401 token_expired one refresh and one retry,
-// never a loop; new tokens and sign-out shared between tabs (BroadcastChannel).
+// Guarantees: one refresh at a time, in this tab and across tabs (Web Locks, or a storage lease
+// where the browser lacks them); a refresh shortly before the token expires; on 401
+// token_expired one refresh and one retry, never a loop; new tokens and sign-out shared between
+// tabs (BroadcastChannel); a reason when the session ends.
 import { decodeJwt } from "jose";
 import { isErrorBody, type ErrorCode } from "../../shared/error-codes.ts";
-import { ROUTES } from "../../shared/routes.ts";
+import { ROUTES, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import type { PublicUser, TokenResponse } from "../../shared/schemas.ts";
+import { withRefreshLock } from "./refresh-lock.ts";
 
 export type SignedOutReason = "signed_out" | "signed_out_elsewhere" | "expired" | "revoked" | "blocked";
 
@@ -45,9 +48,22 @@ export async function fetchOrThrow(fetcher: typeof fetch, path: string, init: Re
 export interface AuthState {
   user: PublicUser | null;
   accessToken: string | null;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds, by this browser's clock. */
   expiresAt: number | null;
 }
+
+/** What the client did, for the flow inspector and anyone debugging a session. */
+export type AuthEvent = { at: number } & (
+  | { type: "refreshed"; trigger: RefreshTrigger; jti: string | undefined }
+  | { type: "refresh_shared"; trigger: RefreshTrigger }
+  | { type: "tokens_from_other_tab"; jti: string | undefined }
+  | { type: "retried_after_expiry"; path: string }
+  | { type: "signed_in"; jti: string | undefined }
+  | { type: "signed_out"; reason: SignedOutReason }
+);
+
+/** Why a refresh ran: page load, the timer before expiry, an expired token on a call, or asked for. */
+export type RefreshTrigger = "load" | "proactive" | "expired" | "manual";
 
 export interface AuthClientOptions {
   /** Called when the session ends: signed out here or in another tab, expired, revoked or blocked. */
@@ -57,7 +73,6 @@ export interface AuthClientOptions {
   refreshMarginSeconds?: number;
 }
 
-const LOCK_NAME = "auth-refresh";
 const CHANNEL_NAME = "auth";
 
 type Broadcast = { type: "tokens"; response: TokenResponse } | { type: "signed-out" };
@@ -70,14 +85,24 @@ const REASON_BY_CODE: Partial<Record<ApiError["code"], SignedOutReason>> = {
   account_blocked: "blocked",
 };
 
+/** The server sets a non-secret hint cookie beside the HttpOnly refresh cookie while a session may exist. */
+function mayHaveSession(): boolean {
+  return typeof document === "undefined" || document.cookie.split("; ").some((c) => c.startsWith(`${SESSION_HINT_COOKIE_NAME}=`));
+}
+
 export function createAuthClient(options: AuthClientOptions = {}) {
   const http = options.fetch ?? fetch.bind(globalThis);
   const marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
   const listeners = new Set<(state: AuthState) => void>();
+  const observers = new Set<(event: AuthEvent) => void>();
   let state: AuthState = { user: null, accessToken: null, expiresAt: null };
   let inflight: Promise<boolean> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
+
+  function emit(event: AuthEvent) {
+    for (const observer of observers) observer(event);
+  }
 
   function setState(next: AuthState) {
     state = next;
@@ -86,40 +111,52 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       const issuedAt = (decodeJwt(next.accessToken).iat ?? 0) * 1000;
       const lifetime = next.expiresAt - issuedAt;
       const delay = Math.max(0, next.expiresAt - Math.min(marginMs, lifetime / 5) - Date.now());
-      timer = setTimeout(() => void refresh().catch(() => undefined), delay);
+      timer = setTimeout(() => void refresh("proactive").catch(() => undefined), delay);
     }
     for (const listener of listeners) listener(state);
   }
 
   function adopt(response: TokenResponse) {
+    // This browser's clock may differ from the server's: count the lifetime from now, never
+    // trusting it past the token's own exp (plus a little skew).
     const exp = decodeJwt(response.accessToken).exp;
-    // Our clock may differ from the server's: trust the lifetime, not the absolute exp.
-    const expiresAt = Date.now() + response.expiresIn * 1000;
-    setState({ user: response.user, accessToken: response.accessToken, expiresAt: exp === undefined ? expiresAt : Math.min(expiresAt, exp * 1000 + 5000) });
+    const byLifetime = Date.now() + response.expiresIn * 1000;
+    const expiresAt = exp === undefined ? byLifetime : Math.min(byLifetime, exp * 1000 + 5000);
+    setState({ user: response.user, accessToken: response.accessToken, expiresAt });
   }
 
   function end(reason: SignedOutReason, broadcast: boolean) {
     setState({ user: null, accessToken: null, expiresAt: null });
     if (broadcast) channel?.postMessage({ type: "signed-out" } satisfies Broadcast);
+    emit({ at: Date.now(), type: "signed_out", reason });
     options.onSignedOut?.(reason);
   }
 
   channel?.addEventListener("message", (event: MessageEvent<Broadcast>) => {
-    if (event.data.type === "tokens") adopt(event.data.response);
-    else if (state.accessToken !== null) end("signed_out_elsewhere", false);
+    if (event.data.type === "tokens") {
+      adopt(event.data.response);
+      emit({ at: Date.now(), type: "tokens_from_other_tab", jti: decodeJwt(event.data.response.accessToken).jti });
+    } else if (state.accessToken !== null) {
+      end("signed_out_elsewhere", false);
+    }
   });
 
   const post = (path: string) => fetchOrThrow(http, path, { method: "POST" });
+  const isFresh = () => state.expiresAt !== null && state.expiresAt - Date.now() > marginMs / 2;
 
   /** Exchanges the refresh cookie for a new access token. Resolves false when the session is gone. */
-  async function refreshUnderLock(tokenWhenAsked: string | null): Promise<boolean> {
+  async function refreshUnderLock(tokenWhenAsked: string | null, trigger: RefreshTrigger): Promise<boolean> {
     // Another tab may have refreshed while we waited for the lock and shared its token.
-    if (state.accessToken !== tokenWhenAsked && state.expiresAt !== null && state.expiresAt - Date.now() > marginMs / 2) return true;
+    if (state.accessToken !== tokenWhenAsked && state.accessToken !== null && isFresh()) {
+      emit({ at: Date.now(), type: "refresh_shared", trigger });
+      return true;
+    }
     const response = await post(ROUTES.refresh);
     if (response.ok) {
       const tokens = (await response.json()) as TokenResponse;
       adopt(tokens);
       channel?.postMessage({ type: "tokens", response: tokens } satisfies Broadcast);
+      emit({ at: Date.now(), type: "refreshed", trigger, jti: decodeJwt(tokens.accessToken).jti });
       return true;
     }
     const error = await readApiError(response);
@@ -130,12 +167,11 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     throw error;
   }
 
-  function refresh(): Promise<boolean> {
+  /** One refresh at a time: callers during a refresh share its outcome. */
+  function refresh(trigger: RefreshTrigger = "manual"): Promise<boolean> {
     if (inflight) return inflight;
     const tokenWhenAsked = state.accessToken;
-    const run = () => refreshUnderLock(tokenWhenAsked);
-    const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
-    const flight: Promise<boolean> = (locks ? locks.request(LOCK_NAME, run).then((ok) => ok) : run()).finally(() => {
+    const flight = withRefreshLock(() => refreshUnderLock(tokenWhenAsked, trigger)).finally(() => {
       inflight = null;
     });
     inflight = flight;
@@ -151,7 +187,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
 
   async function currentToken(): Promise<string> {
     if (state.accessToken === null || (state.expiresAt !== null && state.expiresAt <= Date.now())) {
-      if (!(await refresh())) throw new ApiError(401, "session_expired", "Your session has ended: sign in again.");
+      if (!(await refresh("expired"))) throw new ApiError(401, "session_expired", "Your session has ended: sign in again.");
     }
     return state.accessToken!;
   }
@@ -166,9 +202,14 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       return () => listeners.delete(listener);
     },
 
-    /** On page load: resumes the session from the refresh cookie, if there is one. */
+    observe(observer: (event: AuthEvent) => void): () => void {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
+
+    /** On page load: resumes the session from the refresh cookie, if there may be one. */
     async start(): Promise<PublicUser | null> {
-      await refresh();
+      if (mayHaveSession()) await refresh("load");
       return state.user;
     },
 
@@ -176,25 +217,29 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     acceptTokens(response: TokenResponse) {
       adopt(response);
       channel?.postMessage({ type: "tokens", response } satisfies Broadcast);
+      emit({ at: Date.now(), type: "signed_in", jti: decodeJwt(response.accessToken).jti });
     },
 
     refresh,
 
     /** Calls the API with the access token; on an expired token refreshes once and retries once. */
     async api<T>(path: string, init: RequestInit = {}): Promise<T> {
-      let token = await currentToken();
+      const token = await currentToken();
       let response = await send(path, init, token);
-      if (response.status === 401) {
-        const error = await readApiError(response.clone());
-        if (error.code === "token_expired" && (await refresh())) {
-          token = state.accessToken!;
-          response = await send(path, init, token);
+      if (response.status === 401 && (await readApiError(response.clone())).code === "token_expired") {
+        // Refresh only if no one has since: ten calls failing together make one refresh.
+        const renewed = state.accessToken !== token && state.accessToken !== null ? true : await refresh("expired");
+        if (renewed && state.accessToken !== null) {
+          emit({ at: Date.now(), type: "retried_after_expiry", path });
+          response = await send(path, init, state.accessToken);
         }
       }
       if (!response.ok) {
         const error = await readApiError(response);
         // The session is gone (revoked, expired) or the account blocked: say so, everywhere.
-        if (response.status === 401 || error.code === "account_blocked") end(REASON_BY_CODE[error.code] ?? "expired", true);
+        if (state.accessToken !== null && (response.status === 401 || error.code === "account_blocked")) {
+          end(REASON_BY_CODE[error.code] ?? "expired", true);
+        }
         throw error;
       }
       return (response.status === 204 ? undefined : await response.json()) as T;

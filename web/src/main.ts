@@ -5,6 +5,8 @@ import { createAuthClient, type SignedOutReason } from "./auth-client.ts";
 import { h } from "./dom.ts";
 import { accountPage } from "./pages/account.ts";
 import { adminPage } from "./pages/admin.ts";
+import { flowPage } from "./pages/flow.ts";
+import { createFlowLog } from "./flow-log.ts";
 import type { Page, PageContext } from "./pages/page.ts";
 import { signInPage } from "./pages/sign-in.ts";
 import { signUpPage } from "./pages/sign-up.ts";
@@ -21,12 +23,14 @@ const root = document.getElementById("app")!;
 let current: Page | null = null;
 let notice: string | null = null;
 
+const flow = createFlowLog();
 const auth = createAuthClient({
   onSignedOut: (reason) => {
     notice = SIGNED_OUT_MESSAGES[reason];
     navigate(PAGES.signIn);
   },
 });
+auth.observe((event) => flow.recordEvent(event));
 
 function navigate(path: string) {
   if (location.pathname !== path) history.pushState(null, "", path);
@@ -37,18 +41,19 @@ function render() {
   const signedIn = auth.state.user !== null;
   let path = location.pathname;
   // Pages that need a session send the person to sign in, and the reverse.
-  if ((path === PAGES.account || path === PAGES.admin) && !signedIn) path = PAGES.signIn;
+  if ((path === PAGES.account || path === PAGES.admin || path === PAGES.flow) && !signedIn) path = PAGES.signIn;
   if (path === PAGES.admin && auth.state.user?.role !== "admin") path = PAGES.account;
   if ((path === PAGES.signIn || path === PAGES.signUp || path === PAGES.home) && signedIn) path = PAGES.account;
   if (path === PAGES.home || !Object.values(PAGES).includes(path as (typeof PAGES)[keyof typeof PAGES])) path = PAGES.signIn;
   if (path !== location.pathname) history.replaceState(null, "", path);
 
   current?.dispose?.();
-  const context: PageContext = { auth, navigate, notice };
+  const context: PageContext = { auth, flow, navigate, notice };
   notice = null;
   const pages: Record<string, (context: PageContext) => Page> = {
     [PAGES.account]: accountPage,
     [PAGES.admin]: adminPage,
+    [PAGES.flow]: flowPage,
     [PAGES.signUp]: signUpPage,
     [PAGES.signIn]: signInPage,
   };

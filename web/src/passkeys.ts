@@ -10,6 +10,7 @@ import {
 import { ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
 import { ApiError, fetchOrThrow, readApiError } from "./auth-client.ts";
+import { withDecodedClientData, type FlowLog } from "./flow-log.ts";
 
 export { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill };
 
@@ -57,19 +58,25 @@ function requireSupport() {
   }
 }
 
-export async function signUpWithPasskey(input: { username: string; displayName?: string }): Promise<TokenResponse> {
+type CreationOptions = Parameters<typeof startRegistration>[0]["optionsJSON"];
+type RequestOptions = Parameters<typeof startAuthentication>[0]["optionsJSON"];
+
+export async function signUpWithPasskey(input: { username: string; displayName?: string }, flow?: FlowLog): Promise<TokenResponse> {
   requireSupport();
-  const optionsJSON = await postJson<Parameters<typeof startRegistration>[0]["optionsJSON"]>(ROUTES.registerOptions, input);
+  flow?.begin("Sign-up (registration)");
+  const optionsJSON = await postJson<CreationOptions>(ROUTES.registerOptions, input);
+  flow?.step(`POST ${ROUTES.registerOptions} → creation options`, optionsJSON);
   const attestation = await startRegistration({ optionsJSON }).catch((error: unknown) => explain(error, "create"));
-  return postJson<TokenResponse>(ROUTES.registerVerify, attestation);
+  flow?.step("Authenticator → new credential (attestation)", withDecodedClientData(attestation));
+  const tokens = await postJson<TokenResponse>(ROUTES.registerVerify, attestation);
+  flow?.step(`POST ${ROUTES.registerVerify} → signed in`, tokens);
+  return tokens;
 }
 
 /** The sign-in button: any passkey of this site (username-less), or only the named account's. */
-export async function signInWithPasskey(username?: string): Promise<TokenResponse> {
+export async function signInWithPasskey(username: string | undefined, flow?: FlowLog): Promise<TokenResponse> {
   requireSupport();
-  const optionsJSON = await postJson<Parameters<typeof startAuthentication>[0]["optionsJSON"]>(ROUTES.loginOptions, username ? { username } : {});
-  const assertion = await startAuthentication({ optionsJSON }).catch((error: unknown) => explain(error, "get"));
-  return postJson<TokenResponse>(ROUTES.loginVerify, assertion);
+  return authenticate({ username, useBrowserAutofill: false }, flow);
 }
 
 /**
@@ -77,8 +84,20 @@ export async function signInWithPasskey(username?: string): Promise<TokenRespons
  * Resolves when the person picks one; rejects with a cancelled CeremonyError when another
  * ceremony (the button) takes over.
  */
-export async function signInWithAutofill(): Promise<TokenResponse> {
-  const optionsJSON = await postJson<Parameters<typeof startAuthentication>[0]["optionsJSON"]>(ROUTES.loginOptions, {});
-  const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: true }).catch((error: unknown) => explain(error, "get"));
-  return postJson<TokenResponse>(ROUTES.loginVerify, assertion);
+export async function signInWithAutofill(flow?: FlowLog): Promise<TokenResponse> {
+  return authenticate({ username: undefined, useBrowserAutofill: true }, flow);
+}
+
+async function authenticate(input: { username: string | undefined; useBrowserAutofill: boolean }, flow?: FlowLog): Promise<TokenResponse> {
+  const optionsJSON = await postJson<RequestOptions>(ROUTES.loginOptions, input.username ? { username: input.username } : {});
+  const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: input.useBrowserAutofill }).catch((error: unknown) =>
+    explain(error, "get"),
+  );
+  // Recorded once the person has chosen, so a waiting autofill request does not replace the last ceremony.
+  flow?.begin(input.useBrowserAutofill ? "Sign-in (browser autofill)" : "Sign-in (passkey button)");
+  flow?.step(`POST ${ROUTES.loginOptions} → request options`, optionsJSON);
+  flow?.step("Authenticator → assertion", withDecodedClientData(assertion));
+  const tokens = await postJson<TokenResponse>(ROUTES.loginVerify, assertion);
+  flow?.step(`POST ${ROUTES.loginVerify} → signed in`, tokens);
+  return tokens;
 }

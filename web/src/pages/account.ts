@@ -4,6 +4,7 @@ import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
 import type { AuditEvent, PublicUser, SessionInfo } from "../../../shared/schemas.ts";
 import { h, statusLine } from "../dom.ts";
 import { describeDevice, describeEvent, formatTime } from "../format.ts";
+import { flowInspector } from "../inspector.ts";
 import type { Page, PageContext } from "./page.ts";
 
 const COUNTDOWN_INTERVAL_MS = 1000;
@@ -81,6 +82,7 @@ export function accountPage(ctx: PageContext): Page {
       expiresAt === null ? "" : `Access token renews automatically; current one expires in ${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s.`;
   };
   const countdown = setInterval(tick, COUNTDOWN_INTERVAL_MS);
+  const inspector = flowInspector(ctx);
   tick();
 
   // Loaded through the API client, so this page exercises the bearer token and its refresh.
@@ -118,9 +120,17 @@ export function accountPage(ctx: PageContext): Page {
       sessionList,
       h("h2", {}, "Recent security activity"),
       activityList,
+      h(
+        "details",
+        { class: "inspector-panel" },
+        h("summary", {}, "Flow inspector: how this sign-in works"),
+        h("p", { class: "alt" }, h("a", { href: PAGES.flow, "data-link": true }, "Open full page")),
+        inspector.element,
+      ),
     ),
     dispose() {
       clearInterval(countdown);
+      inspector.dispose();
     },
   };
 }

@@ -38,7 +38,7 @@ export function signInPage(ctx: PageContext): Page {
         status.clear();
         button.disabled = true;
         try {
-          finish(await signInWithPasskey(username.value.trim() || undefined));
+          finish(await signInWithPasskey(username.value.trim() || undefined, ctx.flow));
         } catch (error) {
           fail(error);
         } finally {
@@ -55,7 +55,7 @@ export function signInPage(ctx: PageContext): Page {
     if (!(await browserSupportsWebAuthnAutofill())) return;
     while (active) {
       try {
-        return finish(await signInWithAutofill());
+        return finish(await signInWithAutofill(ctx.flow));
       } catch (error) {
         // The button cancels the autofill request; any other failure is shown and autofill re-armed.
         if (error instanceof CeremonyError && error.cancelled) return;

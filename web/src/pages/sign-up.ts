@@ -30,7 +30,7 @@ export function signUpPage(ctx: PageContext): Page {
         if (!display.success) return status.show(`Display name ${display.issues[0].message}.`);
         button.disabled = true;
         try {
-          const tokens = await signUpWithPasskey({ username: name.output, ...(display.output ? { displayName: display.output } : {}) });
+          const tokens = await signUpWithPasskey({ username: name.output, ...(display.output ? { displayName: display.output } : {}) }, ctx.flow);
           ctx.auth.acceptTokens(tokens);
           ctx.navigate(PAGES.account);
         } catch (error) {
