@@ -5,7 +5,7 @@ import type { RequestContext } from "./auth/deps.ts";
 export interface AppEnv {
   Variables: {
     requestContext: RequestContext;
-    /** Set by requireUser(). */
-    auth: AccessClaims;
+    /** Set by requireUser(): the token's claims, with the role and last verification from storage. */
+    auth: AccessClaims & { verifiedAt: number };
   };
 }

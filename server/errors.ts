@@ -30,6 +30,10 @@ export const STATUS_BY_CODE = {
   forbidden: 403,
   last_admin: 409,
   cannot_block_self: 409,
+  last_passkey: 409,
+  reauthentication_required: 403,
+  recovery_failed: 401,
+  recovery_grant_invalid: 401,
 } as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
@@ -60,6 +64,10 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   forbidden: "You are not allowed to do this.",
   last_admin: "This would leave no active admin.",
   cannot_block_self: "You cannot block your own account.",
+  last_passkey: "This is your only passkey; add another before removing it.",
+  reauthentication_required: "Confirm it is you with your passkey first.",
+  recovery_failed: "That username and recovery code do not match an unused code.",
+  recovery_grant_invalid: "The recovery link is unknown, used or expired; use another recovery code.",
 };
 
 export class AppError extends Error {

@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   "forbidden",
   "last_admin",
   "cannot_block_self",
+  "last_passkey",
+  "reauthentication_required",
+  "recovery_failed",
+  "recovery_grant_invalid",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,8 +8,18 @@ export const ROUTES = {
   refresh: "/auth/refresh",
   logout: "/auth/logout",
   logoutAll: "/auth/logout-all",
+  stepUpOptions: "/auth/step-up/options",
+  stepUpVerify: "/auth/step-up/verify",
+  recover: "/auth/recover",
+  recoverOptions: "/auth/recover/options",
+  recoverVerify: "/auth/recover/verify",
   me: "/api/me",
   myActivity: "/api/me/activity",
+  passkeys: "/api/passkeys",
+  passkeyOptions: "/api/passkeys/options",
+  passkeyVerify: "/api/passkeys/verify",
+  passkey: "/api/passkeys/:id",
+  recoveryCodes: "/api/recovery-codes",
   sessions: "/api/sessions",
   session: "/api/sessions/:id",
   adminUsers: "/api/admin/users",
@@ -28,6 +38,7 @@ export const PAGES = {
   account: "/account",
   admin: "/admin",
   flow: "/flow",
+  recover: "/recover",
 } as const;
 
 /** Fills a route's `:name` parameters: routePath(ROUTES.session, { id }). */

@@ -116,6 +116,29 @@ export const AdminUserPatch = v.pipe(
   v.check((patch) => patch.role !== undefined || patch.blocked !== undefined, "give role or blocked"),
 );
 
+export const PASSKEY_NAME_MAX_LENGTH = 64;
+
+export const PasskeyRename = v.strictObject({
+  name: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(PASSKEY_NAME_MAX_LENGTH, `must be at most ${PASSKEY_NAME_MAX_LENGTH} characters`),
+    v.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+  ),
+});
+
+export const RecoverRequest = v.strictObject({
+  username: Username,
+  code: v.pipe(v.string(), v.maxLength(64)),
+});
+
+const RecoveryToken = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, "must be a recovery token"));
+
+export const RecoveryOptionsRequest = v.strictObject({ recoveryToken: RecoveryToken });
+
+export const RecoveryVerifyRequest = v.strictObject({ recoveryToken: RecoveryToken, credential: RegistrationResponse });
+
 export type RegisterOptionsRequest = v.InferOutput<typeof RegisterOptionsRequest>;
 export type LoginOptionsRequest = v.InferOutput<typeof LoginOptionsRequest>;
 export type RegistrationResponse = v.InferOutput<typeof RegistrationResponse>;
@@ -145,6 +168,34 @@ export interface SessionInfo {
   current: boolean;
   /** The passkey that opened it (null once that passkey is deleted). */
   passkey: { id: string; name: string } | null;
+}
+
+/** One of the signed-in user's passkeys (GET /api/passkeys). */
+export interface PasskeyInfo {
+  id: string;
+  name: string;
+  /** From the AAGUID, e.g. "iCloud Keychain"; null when the authenticator does not say. */
+  providerName: string | null;
+  /** base64url, for the WebAuthn Signal API after a deletion. */
+  credentialId: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  backedUp: boolean;
+  /** Synced passkeys live in a provider's cloud; device-bound ones never leave their device. */
+  kind: "synced" | "device-bound";
+}
+
+export interface PasskeyList {
+  passkeys: PasskeyInfo[];
+  /** What the WebAuthn Signal API needs to tell the browser which passkeys still count. */
+  rpId: string;
+  userHandle: string;
+}
+
+/** Answer of POST /auth/recover. */
+export interface RecoveryGrant {
+  recoveryToken: string;
+  expiresIn: number;
 }
 
 /** A security event (audit log). Details never hold a token or secret. */

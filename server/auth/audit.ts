@@ -12,7 +12,15 @@ export type AuditEventType =
   | "session_evicted"
   | "role_changed"
   | "user_blocked"
-  | "user_unblocked";
+  | "user_unblocked"
+  | "passkey_added"
+  | "passkey_renamed"
+  | "passkey_removed"
+  | "step_up_verified"
+  | "recovery_codes_issued"
+  | "recovery_code_used"
+  | "recovery_failed"
+  | "account_recovered";
 
 export async function recordAuditEvent(
   deps: Pick<AuthDeps, "store" | "clock">,

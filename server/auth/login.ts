@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { AuthenticatorTransport, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { AuthenticationResponse, LoginOptionsRequest } from "../../shared/schemas.ts";
-import type { CredentialDescriptor, PasskeyRecord, UserRecord } from "../db/store.ts";
+import type { ChallengePurpose, CredentialDescriptor, PasskeyRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { CHALLENGE_TTL_SECONDS, consumeChallenge, createChallenge } from "./challenges.ts";
@@ -13,44 +13,50 @@ import type { AuthDeps, RequestContext } from "./deps.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
 
 const DECOY_CREDENTIAL_ID_BYTES = 32;
+/** Decoy lists hold 1 to this many credentials, like real accounts. */
+const MAX_DECOY_CREDENTIALS = 3;
 
 /**
  * An unknown username gets a credential list that looks real and stays the same on every call
- * (HMAC of the name under a server secret), so options cannot tell which usernames exist.
+ * (HMACs of the name under a server secret: its length and IDs), so options cannot tell which
+ * usernames exist.
  */
 function decoyCredentials(decoyKey: Uint8Array, username: string): CredentialDescriptor[] {
-  const id = createHmac("sha256", decoyKey).update(`credential:${username}`).digest().subarray(0, DECOY_CREDENTIAL_ID_BYTES);
-  return [{ credentialId: id.toString("base64url"), transports: ["internal", "hybrid"] }];
+  const mac = (label: string) => createHmac("sha256", decoyKey).update(`${label}:${username}`).digest();
+  const count = 1 + (mac("count")[0]! % MAX_DECOY_CREDENTIALS);
+  return Array.from({ length: count }, (_, i) => ({
+    credentialId: mac(`credential:${i}`).subarray(0, DECOY_CREDENTIAL_ID_BYTES).toString("base64url"),
+    transports: ["internal", "hybrid"],
+  }));
 }
 
-export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  let allowCredentials: CredentialDescriptor[] = [];
-  let userId: string | null = null;
-  if (request.username !== undefined) {
-    const user = await deps.store.users.findByUsername(request.username);
-    if (user?.blockedAt != null) throw new AppError("account_blocked");
-    userId = user?.id ?? null;
-    allowCredentials = user
-      ? await deps.store.passkeys.listDescriptorsForUser(user.id)
-      : decoyCredentials(deps.keys.decoyKey, request.username);
-  }
-  const challenge = await createChallenge(deps, "authentication", { userId, username: request.username ?? null });
+/** Request options for an assertion, with a challenge of `purpose`. */
+export async function requestOptions(
+  deps: AuthDeps,
+  input: { purpose: ChallengePurpose; userId: string | null; username: string | null; allow: CredentialDescriptor[] },
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const challenge = await createChallenge(deps, input.purpose, { userId: input.userId, username: input.username });
   return generateAuthenticationOptions({
     rpID: deps.config.rpId,
     challenge: Buffer.from(challenge, "base64url"),
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: "required",
-    allowCredentials: allowCredentials.map((c) => ({
-      id: c.credentialId,
-      transports: c.transports as AuthenticatorTransport[],
-    })),
+    allowCredentials: input.allow.map((c) => ({ id: c.credentialId, transports: c.transports as AuthenticatorTransport[] })),
   });
+}
+
+export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  if (request.username === undefined) return requestOptions(deps, { purpose: "authentication", userId: null, username: null, allow: [] });
+  const user = await deps.store.users.findByUsername(request.username);
+  if (user?.blockedAt != null) throw new AppError("account_blocked");
+  const allow = user ? await deps.store.passkeys.listDescriptorsForUser(user.id) : decoyCredentials(deps.keys.decoyKey, request.username);
+  return requestOptions(deps, { purpose: "authentication", userId: user?.id ?? null, username: request.username, allow });
 }
 
 export async function finishLogin(deps: AuthDeps, response: AuthenticationResponse, context: RequestContext): Promise<IssuedSession> {
   const failure = { credentialId: response.id, userId: null as string | null };
   try {
-    const { user, passkey } = await verifyAssertion(deps, response, failure);
+    const { user, passkey } = await verifyAssertion(deps, response, { purpose: "authentication", failure });
     const session = await startSession(deps, { user, passkeyId: passkey.id, context });
     await recordAuditEvent(deps, context, {
       type: "signed_in",
@@ -71,13 +77,18 @@ export async function finishLogin(deps: AuthDeps, response: AuthenticationRespon
   }
 }
 
-async function verifyAssertion(
+/**
+ * Verifies an assertion against a challenge of `purpose`, with the checks the library leaves to
+ * us, and records the passkey's use. `failure.userId` learns the account as soon as it is known.
+ */
+export async function verifyAssertion(
   deps: AuthDeps,
   response: AuthenticationResponse,
-  failure: { userId: string | null },
+  input: { purpose: ChallengePurpose; failure?: { userId: string | null } },
 ): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
+  const failure = input.failure ?? { userId: null };
   const clientData = readClientData(response.response.clientDataJSON);
-  const challenge = await consumeChallenge(deps, clientData.challenge, "authentication");
+  const challenge = await consumeChallenge(deps, clientData.challenge, input.purpose);
   assertNotCrossOrigin(clientData);
 
   const passkey = await deps.store.passkeys.findByCredentialId(response.id);

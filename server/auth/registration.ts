@@ -1,41 +1,41 @@
-// Passkey registration (sign-up): options with a fresh challenge, then verification that creates
-// the account and its first passkey together.
+// Passkey registration: creation options with a fresh challenge, and verification of the new
+// credential. Sign-up creates the account with it; adding a passkey and recovery reuse the same
+// two steps for an existing account.
 import { randomBytes, randomUUID } from "node:crypto";
 import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
-import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
+import type { AuthenticatorTransport, PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { RegisterOptionsRequest, RegistrationResponse } from "../../shared/schemas.ts";
+import type { ChallengePurpose, ChallengeRecord, PasskeyRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { CHALLENGE_TTL_SECONDS, consumeChallenge, createChallenge } from "./challenges.ts";
 import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
-import { SUPPORTED_ALGORITHM_IDS, passkeyName } from "./passkey-policy.ts";
+import { assertAcceptablePasskey, defaultPasskeyName, SUPPORTED_ALGORITHM_IDS } from "./passkey-policy.ts";
+import { issueRecoveryCodes } from "./recovery-codes.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
 
 /** WebAuthn §5.4.3: the user handle is at most 64 random bytes and never personal data. */
 const USER_HANDLE_BYTES = 32;
 
-export async function startRegistration(
+type Account = Pick<UserRecord, "username" | "displayName" | "webauthnUserId">;
+
+/** Creation options for `account`, whose existing passkeys the authenticator must not duplicate. */
+export async function creationOptions(
   deps: AuthDeps,
-  request: RegisterOptionsRequest,
+  input: { account: Account; purpose: ChallengePurpose; userId?: string; exclude?: PasskeyRecord[] },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  if (await deps.store.users.findByUsername(request.username)) throw new AppError("username_taken");
-  const webauthnUserId = randomBytes(USER_HANDLE_BYTES);
-  const displayName = request.displayName || request.username;
-  const challenge = await createChallenge(deps, "registration", {
-    username: request.username,
-    displayName,
-    webauthnUserId: webauthnUserId.toString("base64url"),
-  });
+  const challenge = await createChallenge(deps, input.purpose, { userId: input.userId ?? null, ...input.account });
   return generateRegistrationOptions({
     rpName: deps.config.rpName,
     rpID: deps.config.rpId,
-    userName: request.username,
-    userDisplayName: displayName,
-    userID: new Uint8Array(webauthnUserId),
+    userName: input.account.username,
+    userDisplayName: input.account.displayName,
+    userID: new Uint8Array(Buffer.from(input.account.webauthnUserId, "base64url")),
     challenge: Buffer.from(challenge, "base64url"),
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     attestationType: "none",
+    excludeCredentials: (input.exclude ?? []).map((p) => ({ id: p.credentialId, transports: p.transports as AuthenticatorTransport[] })),
     // Discoverable credentials make username-less sign-in possible; UV makes the passkey a
     // two-factor credential on its own.
     authenticatorSelection: { residentKey: "required", requireResidentKey: true, userVerification: "required" },
@@ -43,16 +43,18 @@ export async function startRegistration(
   });
 }
 
-export async function finishRegistration(
+/**
+ * Consumes the response's challenge (it must be of `purpose`) and verifies the new credential.
+ * Returns the challenge and the passkey, not yet stored, for `userId`.
+ */
+export async function verifyNewPasskey(
   deps: AuthDeps,
   response: RegistrationResponse,
-  context: RequestContext,
-): Promise<IssuedSession> {
+  input: { purpose: ChallengePurpose; userIdFor: (challenge: ChallengeRecord) => string },
+): Promise<{ challenge: ChallengeRecord; passkey: PasskeyRecord }> {
   const clientData = readClientData(response.response.clientDataJSON);
-  const challenge = await consumeChallenge(deps, clientData.challenge, "registration");
+  const challenge = await consumeChallenge(deps, clientData.challenge, input.purpose);
   assertNotCrossOrigin(clientData);
-  const { username, displayName, webauthnUserId } = challenge;
-  if (username === null || displayName === null || webauthnUserId === null) throw new AppError("challenge_not_found");
 
   let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
@@ -75,30 +77,57 @@ export async function finishRegistration(
   if (info.credential.id !== response.id || response.rawId !== response.id) {
     throw new AppError("passkey_verification_failed", { message: "The credential ID does not match the authenticator data." });
   }
+  assertAcceptablePasskey({ fmt: info.fmt, credentialId: info.credential.id, publicKey: info.credential.publicKey });
 
   const now = deps.clock.now().getTime();
-  const user = {
-    id: randomUUID(),
+  return {
+    challenge,
+    passkey: {
+      id: randomUUID(),
+      userId: input.userIdFor(challenge),
+      credentialId: info.credential.id,
+      publicKey: info.credential.publicKey,
+      counter: info.credential.counter,
+      transports: response.response.transports ?? [],
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+      aaguid: info.aaguid,
+      name: defaultPasskeyName(info.aaguid, info.credentialDeviceType),
+      createdAt: now,
+      lastUsedAt: now,
+    },
+  };
+}
+
+export async function startRegistration(deps: AuthDeps, request: RegisterOptionsRequest): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  if (await deps.store.users.findByUsername(request.username)) throw new AppError("username_taken");
+  const account = {
+    username: request.username,
+    displayName: request.displayName || request.username,
+    webauthnUserId: randomBytes(USER_HANDLE_BYTES).toString("base64url"),
+  };
+  return creationOptions(deps, { account, purpose: "registration" });
+}
+
+/** Sign-up: creates the account with its first passkey, its recovery codes, and a session. */
+export async function finishRegistration(
+  deps: AuthDeps,
+  response: RegistrationResponse,
+  context: RequestContext,
+): Promise<{ session: IssuedSession; recoveryCodes: string[] }> {
+  const userId = randomUUID();
+  const { challenge, passkey } = await verifyNewPasskey(deps, response, { purpose: "registration", userIdFor: () => userId });
+  const { username, displayName, webauthnUserId } = challenge;
+  if (username === null || displayName === null || webauthnUserId === null) throw new AppError("challenge_not_found");
+
+  const user: UserRecord = {
+    id: userId,
     username,
     displayName,
     webauthnUserId,
-    role: deps.config.adminUsernames.includes(username) ? ("admin" as const) : ("user" as const),
+    role: deps.config.adminUsernames.includes(username) ? "admin" : "user",
     blockedAt: null,
-    createdAt: now,
-  };
-  const passkey = {
-    id: randomUUID(),
-    userId: user.id,
-    credentialId: info.credential.id,
-    publicKey: info.credential.publicKey,
-    counter: info.credential.counter,
-    transports: response.response.transports ?? [],
-    deviceType: info.credentialDeviceType,
-    backedUp: info.credentialBackedUp,
-    aaguid: info.aaguid,
-    name: passkeyName(info.credentialDeviceType),
-    createdAt: now,
-    lastUsedAt: now,
+    createdAt: passkey.createdAt,
   };
   const outcome = await deps.store.users.createWithPasskey(user, passkey);
   if (outcome !== "created") throw new AppError(outcome);
@@ -106,8 +135,9 @@ export async function finishRegistration(
   await recordAuditEvent(deps, context, {
     type: "user_registered",
     userId: user.id,
-    detail: { username, passkeyId: passkey.id, aaguid: info.aaguid, role: user.role },
+    detail: { username, passkeyId: passkey.id, aaguid: passkey.aaguid, role: user.role },
   });
+  const recoveryCodes = await issueRecoveryCodes(deps, { userId: user.id, context });
   const session = await startSession(deps, { user, passkeyId: passkey.id, context });
   await recordAuditEvent(deps, context, {
     type: "signed_in",
@@ -115,5 +145,5 @@ export async function finishRegistration(
     sessionId: session.sessionId,
     detail: { passkeyId: passkey.id, ceremony: "registration" },
   });
-  return session;
+  return { session, recoveryCodes };
 }

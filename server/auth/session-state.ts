@@ -6,8 +6,11 @@ import { AppError } from "../errors.ts";
 import type { AccessClaims } from "./access-tokens.ts";
 import type { AuthDeps } from "./deps.ts";
 
-/** Returns the role the user has now; throws session_revoked, session_expired or account_blocked. */
-export async function assertSessionLive(deps: Pick<AuthDeps, "store" | "clock">, claims: AccessClaims): Promise<Role> {
+/** Returns the role the user has now and when the session last verified the user; throws session_revoked, session_expired or account_blocked. */
+export async function assertSessionLive(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  claims: AccessClaims,
+): Promise<{ role: Role; verifiedAt: number }> {
   const state = await deps.store.sessions.findState(claims.sessionId);
   if (!state || state.userId !== claims.userId) throw new AppError("session_revoked");
   // Blocked first: blocking also revoked the session, but the person should learn why.
@@ -15,5 +18,5 @@ export async function assertSessionLive(deps: Pick<AuthDeps, "store" | "clock">,
   if (state.revokedAt !== null) throw new AppError("session_revoked");
   const now = deps.clock.now().getTime();
   if (state.expiresAt <= now || state.idleExpiresAt <= now) throw new AppError("session_expired");
-  return state.role;
+  return { role: state.role, verifiedAt: state.verifiedAt };
 }

@@ -24,6 +24,8 @@ export interface ServerKeys {
   jwks: { keys: JWK[] };
   /** HMAC key for the decoy credentials shown for unknown usernames. */
   decoyKey: Uint8Array;
+  /** HMAC key recovery codes are stored under, so a copied database cannot be brute-forced offline. */
+  recoveryCodeKey: Uint8Array;
 }
 
 export interface LoadKeysOptions {
@@ -61,6 +63,7 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     publicKeys,
     jwks: { keys: publicJwks },
     decoyKey: deriveSecretKey(options.keyEncryptionSecret, "login-decoy"),
+    recoveryCodeKey: deriveSecretKey(options.keyEncryptionSecret, "recovery-code"),
   };
 }
 

@@ -41,7 +41,7 @@ export const challenges = sqliteTable(
   {
     /** base64url of the random challenge bytes, exactly as clientDataJSON carries it. */
     challenge: text("challenge").primaryKey(),
-    purpose: text("purpose", { enum: ["registration", "authentication"] }).notNull(),
+    purpose: text("purpose", { enum: ["registration", "authentication", "passkey_add", "step_up", "recovery"] }).notNull(),
     /** Authentication with a username: the account it was asked for (null when unknown). */
     userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
     /** Registration: the account to create; authentication: the username that was asked for. */
@@ -70,6 +70,8 @@ export const sessions = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     revokedAt: integer("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /** Last proof of user verification in this session: the sign-in, or a later step-up. */
+    verifiedAt: integer("verified_at").notNull().default(0),
     userAgent: text("user_agent"),
     ip: text("ip"),
   },
@@ -122,3 +124,31 @@ export const auditEvents = sqliteTable(
   },
   (t) => [index("audit_events_user_id").on(t.userId, t.id), index("audit_events_type").on(t.type, t.id)],
 );
+
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** HMAC-SHA256 of the normalised code under a key derived from KEY_ENCRYPTION_SECRET. */
+    codeHash: text("code_hash").notNull().unique(),
+    createdAt: integer("created_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("recovery_codes_user_id").on(t.userId)],
+);
+
+/** What a used recovery code grants: registering one new passkey, once, for a few minutes. */
+export const recoveryGrants = sqliteTable("recovery_grants", {
+  id: text("id").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** SHA-256 of the grant token (hex). */
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+});

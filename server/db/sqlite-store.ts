@@ -1,7 +1,8 @@
 // The Store over SQLite: every statement prepared once, each Store method one atomic step.
+import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { SqliteDb } from "./client.ts";
-import { auditEvents, challenges, passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
+import { auditEvents, challenges, passkeys, recoveryCodes, recoveryGrants, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import type { AuditEventRecord, PasskeyRecord, RefreshTokenLookup, SessionState, Store, UserRecord, UserSummary } from "./store.ts";
 
 const p = sql.placeholder;
@@ -33,6 +34,10 @@ function containsPattern(term: string): string {
 const isLive = (now: ReturnType<typeof p>) =>
   and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
 
+function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
+  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
+}
+
 export function createSqliteStore(db: SqliteDb): Store {
   const usernameContains = sql`${users.username} LIKE ${p("pattern")} ESCAPE '\\'`;
   const selectUserSummaries = () =>
@@ -60,6 +65,7 @@ export function createSqliteStore(db: SqliteDb): Store {
       .select({
         userId: sessions.userId,
         revokedAt: sessions.revokedAt,
+        verifiedAt: sessions.verifiedAt,
         idleExpiresAt: sessions.idleExpiresAt,
         expiresAt: sessions.expiresAt,
         role: users.role,
@@ -85,6 +91,37 @@ export function createSqliteStore(db: SqliteDb): Store {
       .leftJoin(passkeys, eq(passkeys.id, sessions.passkeyId))
       .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
       .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
+      .prepare(),
+    setVerifiedAt: db.update(sessions).set({ verifiedAt: sql`${p("now")}` }).where(eq(sessions.id, p("id"))).prepare(),
+    passkeysOfUser: db.select().from(passkeys).where(eq(passkeys.userId, p("userId"))).orderBy(asc(passkeys.createdAt)).prepare(),
+    renamePasskey: db
+      .update(passkeys)
+      .set({ name: sql`${p("name")}` })
+      .where(and(eq(passkeys.id, p("id")), eq(passkeys.userId, p("userId"))))
+      .prepare(),
+    countPasskeys: db.select({ n: sql<number>`count(*)` }).from(passkeys).where(eq(passkeys.userId, p("userId"))).prepare(),
+    deletePasskey: db.delete(passkeys).where(and(eq(passkeys.id, p("id")), eq(passkeys.userId, p("userId")))).prepare(),
+    deleteRecoveryCodes: db.delete(recoveryCodes).where(eq(recoveryCodes.userId, p("userId"))).prepare(),
+    useRecoveryCode: db
+      .update(recoveryCodes)
+      .set({ usedAt: sql`${p("now")}` })
+      .where(and(eq(recoveryCodes.userId, p("userId")), eq(recoveryCodes.codeHash, p("codeHash")), isNull(recoveryCodes.usedAt)))
+      .prepare(),
+    countUnusedCodes: db
+      .select({ n: sql<number>`count(*)` })
+      .from(recoveryCodes)
+      .where(and(eq(recoveryCodes.userId, p("userId")), isNull(recoveryCodes.usedAt)))
+      .prepare(),
+    grantUser: db
+      .select({ userId: recoveryGrants.userId })
+      .from(recoveryGrants)
+      .where(and(eq(recoveryGrants.tokenHash, p("tokenHash")), isNull(recoveryGrants.usedAt), gt(recoveryGrants.expiresAt, p("now"))))
+      .prepare(),
+    consumeGrant: db
+      .update(recoveryGrants)
+      .set({ usedAt: sql`${p("now")}` })
+      .where(and(eq(recoveryGrants.tokenHash, p("tokenHash")), isNull(recoveryGrants.usedAt), gt(recoveryGrants.expiresAt, p("now"))))
+      .returning({ userId: recoveryGrants.userId })
       .prepare(),
     sessionOwner: db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
     listAudit: db
@@ -148,6 +185,7 @@ export function createSqliteStore(db: SqliteDb): Store {
         passkeyId: p("passkeyId"),
         createdAt: p("createdAt"),
         lastUsedAt: p("createdAt"),
+        verifiedAt: p("createdAt"),
         idleExpiresAt: p("idleExpiresAt"),
         expiresAt: p("expiresAt"),
         userAgent: p("userAgent"),
@@ -273,9 +311,7 @@ export function createSqliteStore(db: SqliteDb): Store {
         try {
           db.transaction((tx) => {
             tx.insert(users).values(user).run();
-            tx.insert(passkeys)
-              .values({ ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) })
-              .run();
+            tx.insert(passkeys).values(toPasskeyRow(passkey)).run();
           });
           return "created";
         } catch (error) {
@@ -304,6 +340,42 @@ export function createSqliteStore(db: SqliteDb): Store {
       recordUse: async (id, use) => {
         q.recordPasskeyUse.run({ id, counter: use.counter, backedUp: use.backedUp ? 1 : 0, usedAt: use.usedAt });
       },
+      listForUser: async (userId) => q.passkeysOfUser.all({ userId }).map(toPasskey),
+      insert: async (passkey) => {
+        try {
+          db.insert(passkeys).values(toPasskeyRow(passkey)).run();
+          return "created";
+        } catch (error) {
+          if (isUniqueViolation(error, "passkeys.credential_id")) return "passkey_already_registered";
+          throw error;
+        }
+      },
+      rename: async ({ id, userId, name }) => q.renamePasskey.run({ id, userId, name }).changes === 1,
+      deleteUnlessLast: async ({ id, userId, keepSessionId, now }) =>
+        db.transaction(() => {
+          const owned = q.passkeysOfUser.all({ userId }).some((passkey) => passkey.id === id);
+          if (!owned) return { outcome: "not_found" as const };
+          if ((q.countPasskeys.get({ userId })?.n ?? 0) <= 1) return { outcome: "last_passkey" as const };
+          const opened = q.liveSessionsOfUser.all({ userId, now }).filter((s) => s.passkeyId === id && s.id !== keepSessionId);
+          revokeLiveSessions(opened.map((s) => s.id), "passkey_removed", now);
+          q.deletePasskey.run({ id, userId });
+          return { outcome: "deleted" as const, revokedSessionIds: opened.map((s) => s.id) };
+        }),
+    },
+    recovery: {
+      replaceCodes: async (userId, codeHashes, now) => {
+        db.transaction((tx) => {
+          q.deleteRecoveryCodes.run({ userId });
+          for (const codeHash of codeHashes) tx.insert(recoveryCodes).values({ id: randomUUID(), userId, codeHash, createdAt: now }).run();
+        });
+      },
+      useCode: async (userId, codeHash, now) => q.useRecoveryCode.run({ userId, codeHash, now }).changes === 1,
+      countUnusedCodes: async (userId) => q.countUnusedCodes.get({ userId })?.n ?? 0,
+      insertGrant: async (grant) => {
+        db.insert(recoveryGrants).values(grant).run();
+      },
+      findGrantUser: async (tokenHash, now) => q.grantUser.get({ tokenHash, now })?.userId ?? null,
+      consumeGrant: async (tokenHash, now) => q.consumeGrant.get({ tokenHash, now })?.userId ?? null,
     },
     sessions: {
       create: async (session, token, { maxPerUser, now }) =>
@@ -320,6 +392,9 @@ export function createSqliteStore(db: SqliteDb): Store {
       findState: async (id) => (q.sessionState.get({ id }) as SessionState | undefined) ?? null,
       listLiveForUser: async (userId, now) => q.liveSessionsOfUser.all({ userId, now }),
       findOwner: async (id) => q.sessionOwner.get({ id })?.userId ?? null,
+      setVerifiedAt: async (id, now) => {
+        q.setVerifiedAt.run({ id, now });
+      },
       rotate: async ({ presentedId, successor, idleExpiresAt, now }) =>
         db.transaction((tx) => {
           if (q.markTokenUsed.run({ id: presentedId, now }).changes !== 1) return false;

@@ -2,7 +2,8 @@
 // is async so that a PostgreSQL store can implement it unchanged; every method is atomic.
 import type { Role } from "../../shared/schemas.ts";
 
-export type ChallengePurpose = "registration" | "authentication";
+/** registration: sign-up; passkey_add: another passkey while signed in; recovery: a passkey through a recovery grant. */
+export type ChallengePurpose = "registration" | "authentication" | "passkey_add" | "step_up" | "recovery";
 
 export type UserRecord = {
   id: string;
@@ -117,6 +118,7 @@ export type SessionSummary = {
 export type SessionState = {
   userId: string;
   revokedAt: number | null;
+  verifiedAt: number;
   idleExpiresAt: number;
   expiresAt: number;
   role: Role;
@@ -139,6 +141,14 @@ export type AuditEventRecord = {
 };
 
 export type RegisterOutcome = "created" | "username_taken" | "passkey_already_registered";
+
+export type RecoveryGrantRecord = {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+};
 
 export interface Store {
   users: {
@@ -164,6 +174,29 @@ export interface Store {
     findByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
     listDescriptorsForUser(userId: string): Promise<CredentialDescriptor[]>;
     recordUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<void>;
+    listForUser(userId: string): Promise<PasskeyRecord[]>;
+    insert(passkey: PasskeyRecord): Promise<"created" | "passkey_already_registered">;
+    /** False when the user has no such passkey. */
+    rename(input: { id: string; userId: string; name: string }): Promise<boolean>;
+    /**
+     * Deletes the user's passkey unless it is their last one, revoking the live sessions it
+     * opened (except `keepSessionId`); returns the revoked session ids.
+     */
+    deleteUnlessLast(input: { id: string; userId: string; keepSessionId: string; now: number }): Promise<
+      { outcome: "deleted"; revokedSessionIds: string[] } | { outcome: "not_found" | "last_passkey" }
+    >;
+  };
+  recovery: {
+    /** Replaces all the user's recovery codes with these hashes. */
+    replaceCodes(userId: string, codeHashes: string[], now: number): Promise<void>;
+    /** Marks the user's unused code with this hash used; false if there is none. */
+    useCode(userId: string, codeHash: string, now: number): Promise<boolean>;
+    countUnusedCodes(userId: string): Promise<number>;
+    insertGrant(grant: RecoveryGrantRecord): Promise<void>;
+    /** The user an unused, unexpired grant belongs to. */
+    findGrantUser(tokenHash: string, now: number): Promise<string | null>;
+    /** Uses the grant (once): the user it belongs to, or null if unknown, used or expired. */
+    consumeGrant(tokenHash: string, now: number): Promise<string | null>;
   };
   sessions: {
     /** Creates a session with its first refresh token, then revokes the oldest live sessions past `maxPerUser`; returns their ids. */
@@ -172,6 +205,8 @@ export interface Store {
     findState(sessionId: string): Promise<SessionState | null>;
     /** The user's sessions that are neither revoked nor expired, newest first. */
     listLiveForUser(userId: string, now: number): Promise<SessionSummary[]>;
+    /** Records a fresh proof of user verification (step-up) in the session. */
+    setVerifiedAt(sessionId: string, now: number): Promise<void>;
     /** The owner of a session, or null when there is no such session. */
     findOwner(sessionId: string): Promise<string | null>;
     /** Marks `presentedId` used and stores its successor, only if it is still live; false if it was not. */

@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env.ts";
 import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { assertSessionLive } from "../auth/session-state.ts";
+import { isRecentlyVerified } from "../auth/step-up.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../../shared/schemas.ts";
 
@@ -16,8 +17,7 @@ export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys" | "
     try {
       if (!match) throw new AppError("token_missing");
       const claims = await verifyAccessToken(deps, match[1]!);
-      const role = await assertSessionLive(deps, claims);
-      c.set("auth", { ...claims, role });
+      c.set("auth", { ...claims, ...(await assertSessionLive(deps, claims)) });
     } catch (error) {
       if (error instanceof AppError && error.status === 401) {
         // RFC 6750 §3: every 401 on a bearer route says how to authenticate.
@@ -33,6 +33,14 @@ export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys" | "
 export function requireRole(...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
     if (!roles.includes(c.var.auth.role)) throw new AppError("forbidden");
+    await next();
+  });
+}
+
+/** Use after requireUser(): 403 `reauthentication_required` unless the session verified the user in the last few minutes. */
+export function requireRecentVerification(deps: Pick<AuthDeps, "clock">) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!isRecentlyVerified(deps, c.var.auth.verifiedAt)) throw new AppError("reauthentication_required");
     await next();
   });
 }

@@ -54,7 +54,7 @@ const REFRESH_COOKIE = { httpOnly: true, secure: true, sameSite: "Strict", path:
 const HINT_COOKIE = { httpOnly: false, secure: true, sameSite: "Strict", path: "/" } as const;
 
 /** Answers a sign-in or refresh: a fresh access token in the body, the refresh token in the cookie. */
-export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession) {
+export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession, extra: Record<string, unknown> = {}) {
   const accessToken = await issueAccessToken(deps, {
     userId: session.user.id,
     sessionId: session.sessionId,
@@ -70,7 +70,7 @@ export async function respondWithSession(c: Context, deps: AuthDeps, session: Is
     tokenType: "Bearer",
     expiresIn: deps.config.accessTokenTtlSeconds,
   };
-  return c.json(body);
+  return c.json({ ...body, ...extra });
 }
 
 export function readRefreshCookie(c: Context): string | undefined {

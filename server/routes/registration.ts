@@ -15,7 +15,8 @@ export function registrationRoutes(deps: AuthDeps) {
     })
     .post(ROUTES.registerVerify, async (c) => {
       const response = await readBody(c, RegistrationResponse);
-      const session = await finishRegistration(deps, response, c.var.requestContext);
-      return respondWithSession(c, deps, session);
+      const { session, recoveryCodes } = await finishRegistration(deps, response, c.var.requestContext);
+      // Shown to the person once, right after sign-up; only their HMACs are kept.
+      return respondWithSession(c, deps, session, { recoveryCodes });
     });
 }

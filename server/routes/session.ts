@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { endSessionByRefreshToken, revokeAllSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { AppError } from "../errors.ts";
-import { requireUser } from "../middleware/require-user.ts";
+import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
 import { sameOriginOnly } from "../middleware/same-origin.ts";
 import { clearRefreshCookie, readRefreshCookie, respondWithSession } from "./http.ts";
 
@@ -29,7 +29,7 @@ export function sessionRoutes(deps: AuthDeps) {
       clearRefreshCookie(c);
       return c.body(null, 204);
     })
-    .post(ROUTES.logoutAll, requireUser(deps), async (c) => {
+    .post(ROUTES.logoutAll, requireUser(deps), requireRecentVerification(deps), async (c) => {
       await revokeAllSessions(deps, { userId: c.var.auth.userId, reason: "logout_all", context: c.var.requestContext });
       clearRefreshCookie(c);
       return c.body(null, 204);

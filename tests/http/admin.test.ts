@@ -175,7 +175,7 @@ describe("GET /api/admin/audit", () => {
     await alice.refresh();
     await alice.refresh();
     const all = await json(await root.get(`${ROUTES.adminAudit}?userId=${aliceId}`, { bearer: rootToken }));
-    expect(all.events.map((e: { type: string }) => e.type)).toEqual(["token_refreshed", "token_refreshed", "signed_in", "user_registered"]);
+    expect(all.events.map((e: { type: string }) => e.type)).toEqual(["token_refreshed", "token_refreshed", "signed_in", "recovery_codes_issued", "user_registered"]);
     expect(all.nextBefore).toBeNull();
     const first = await json(await root.get(`${ROUTES.adminAudit}?type=token_refreshed&limit=1`, { bearer: rootToken }));
     expect(first.events).toHaveLength(1);
@@ -222,6 +222,7 @@ describe("audit trail", () => {
     const types = new Set((limited.sqlite.prepare("SELECT type FROM audit_events").all() as { type: string }[]).map((r) => r.type));
     expect([...types].sort()).toEqual(
       [
+        "recovery_codes_issued",
         "refresh_token_reused",
         "role_changed",
         "session_evicted",

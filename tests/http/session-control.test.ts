@@ -95,7 +95,7 @@ describe("GET /api/me/activity", () => {
     const bob = t.browser();
     await bob.signUp("bob");
     const events = await json(await phone.get(ROUTES.myActivity, { bearer: phoneToken }));
-    expect(events.map((e: { type: string }) => e.type)).toEqual(["session_revoked", "signed_in", "signed_in", "user_registered"]);
+    expect(events.map((e: { type: string }) => e.type)).toEqual(["session_revoked", "signed_in", "signed_in", "recovery_codes_issued", "user_registered"]);
     expect(events[0]).toMatchObject({ sessionId: sessionIdOf(laptopToken), detail: { reason: "revoked_by_user" } });
     const userIds = new Set(events.map((e: { userId: string }) => e.userId));
     expect(userIds.size).toBe(1);

@@ -1,0 +1,41 @@
+// /api/passkeys: list, add (options + verify), rename, delete. Signed in; deleting needs a recent
+// verification.
+import { Hono } from "hono";
+import { ROUTES } from "../../shared/routes.ts";
+import { PasskeyRename, RegistrationResponse, type PasskeyList } from "../../shared/schemas.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import { deletePasskey, finishPasskeyAddition, renamePasskey, startPasskeyAddition, toPasskeyInfo } from "../auth/passkeys.ts";
+import { AppError } from "../errors.ts";
+import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
+import { readBody } from "./http.ts";
+
+export function passkeyRoutes(deps: AuthDeps) {
+  const signedIn = requireUser(deps);
+  const recentlyVerified = requireRecentVerification(deps);
+  return new Hono<AppEnv>()
+    .get(ROUTES.passkeys, signedIn, async (c) => {
+      const user = await deps.store.users.findById(c.var.auth.userId);
+      if (!user) throw new AppError("session_revoked");
+      const passkeys = await deps.store.passkeys.listForUser(user.id);
+      const list: PasskeyList = { passkeys: passkeys.map(toPasskeyInfo), rpId: deps.config.rpId, userHandle: user.webauthnUserId };
+      return c.json(list);
+    })
+    .post(ROUTES.passkeyOptions, signedIn, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
+    .post(ROUTES.passkeyVerify, signedIn, async (c) => {
+      const response = await readBody(c, RegistrationResponse);
+      const { userId, sessionId } = c.var.auth;
+      return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);
+    })
+    .patch(ROUTES.passkey, signedIn, async (c) => {
+      const { name } = await readBody(c, PasskeyRename);
+      const { userId, sessionId } = c.var.auth;
+      await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.var.requestContext });
+      return c.body(null, 204);
+    })
+    .delete(ROUTES.passkey, signedIn, recentlyVerified, async (c) => {
+      const { userId, sessionId } = c.var.auth;
+      await deletePasskey(deps, { passkeyId: c.req.param("id"), userId, sessionId, context: c.var.requestContext });
+      return c.body(null, 204);
+    });
+}

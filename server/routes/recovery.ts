@@ -1,0 +1,34 @@
+// Recovery: POST /auth/recover (code → grant), /auth/recover/options and /verify (grant → new
+// passkey and a session); GET/POST /api/recovery-codes (how many are left; a fresh set).
+import { Hono } from "hono";
+import { ROUTES } from "../../shared/routes.ts";
+import { RecoverRequest, RecoveryOptionsRequest, RecoveryVerifyRequest } from "../../shared/schemas.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { AuthDeps } from "../auth/deps.ts";
+import { finishRecovery, redeemRecoveryCode, startRecoveryRegistration } from "../auth/recovery.ts";
+import { issueRecoveryCodes } from "../auth/recovery-codes.ts";
+import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
+import { readBody, respondWithSession } from "./http.ts";
+
+export function recoveryRoutes(deps: AuthDeps) {
+  const signedIn = requireUser(deps);
+  return new Hono<AppEnv>()
+    .post(ROUTES.recover, async (c) => {
+      const { username, code } = await readBody(c, RecoverRequest);
+      return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
+    })
+    .post(ROUTES.recoverOptions, async (c) => {
+      const { recoveryToken } = await readBody(c, RecoveryOptionsRequest);
+      return c.json(await startRecoveryRegistration(deps, recoveryToken));
+    })
+    .post(ROUTES.recoverVerify, async (c) => {
+      const { recoveryToken, credential } = await readBody(c, RecoveryVerifyRequest);
+      const session = await finishRecovery(deps, { recoveryToken, response: credential, context: c.var.requestContext });
+      return respondWithSession(c, deps, session);
+    })
+    .get(ROUTES.recoveryCodes, signedIn, async (c) => c.json({ remaining: await deps.store.recovery.countUnusedCodes(c.var.auth.userId) }))
+    .post(ROUTES.recoveryCodes, signedIn, requireRecentVerification(deps), async (c) => {
+      const recoveryCodes = await issueRecoveryCodes(deps, { userId: c.var.auth.userId, context: c.var.requestContext });
+      return c.json({ recoveryCodes });
+    });
+}
