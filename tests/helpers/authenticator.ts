@@ -18,6 +18,8 @@ const FLAG_AT = 0x40;
 const COSE_KTY_EC2 = 2;
 const COSE_ALG_ES256 = -7;
 const COSE_CRV_P256 = 1;
+const COSE_ALG_ES384 = -35;
+const COSE_CRV_P384 = 2;
 
 export interface Forgery {
   origin?: string;
@@ -38,6 +40,12 @@ export interface Forgery {
   signingKey?: KeyObject;
   /** Registration: make a new key under this existing credential ID. */
   credentialId?: string;
+  /** Registration: "packed" makes a valid self-attestation instead of "none". */
+  attestationFormat?: "none" | "packed";
+  /** Registration: the key's algorithm (ES384 is one we never ask for). */
+  algorithm?: "ES256" | "ES384";
+  /** Registration: length of a random credential ID in bytes (default 32). */
+  credentialIdBytes?: number;
 }
 
 export interface StoredCredential {
@@ -65,8 +73,9 @@ export class SoftwareAuthenticator {
 
   async register(options: PublicKeyCredentialCreationOptionsJSON, forgery: Forgery = {}): Promise<RegistrationResponseJSON> {
     const rpId = forgery.rpId ?? options.rp.id!;
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const credentialId = forgery.credentialId ? Buffer.from(forgery.credentialId, "base64url") : randomBytes(32);
+    const es384 = forgery.algorithm === "ES384";
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: es384 ? "P-384" : "P-256" });
+    const credentialId = forgery.credentialId ? Buffer.from(forgery.credentialId, "base64url") : randomBytes(forgery.credentialIdBytes ?? 32);
     const id = b64url(credentialId);
     const counter = forgery.counter ?? 0;
     this.credentials.set(id, { id, rpId, userHandle: options.user.id, privateKey, publicKey, counter });
@@ -74,8 +83,8 @@ export class SoftwareAuthenticator {
     const jwk = publicKey.export({ format: "jwk" });
     const coseKey = new Map<number, number | Uint8Array>([
       [1, COSE_KTY_EC2],
-      [3, COSE_ALG_ES256],
-      [-1, COSE_CRV_P256],
+      [3, es384 ? COSE_ALG_ES384 : COSE_ALG_ES256],
+      [-1, es384 ? COSE_CRV_P384 : COSE_CRV_P256],
       [-2, Buffer.from(jwk.x!, "base64url")],
       [-3, Buffer.from(jwk.y!, "base64url")],
     ]);
@@ -88,10 +97,19 @@ export class SoftwareAuthenticator {
       credentialId,
       isoCBOR.encode(coseKey),
     ]);
+    const clientDataJSON = this.clientData("webauthn.create", options.challenge, forgery);
+    // Packed self-attestation (WebAuthn §8.2): the credential key signs authData || hash(clientData).
+    const attStmt =
+      forgery.attestationFormat === "packed"
+        ? new Map<string, number | Uint8Array>([
+            ["alg", es384 ? COSE_ALG_ES384 : COSE_ALG_ES256],
+            ["sig", sign(es384 ? "sha384" : "sha256", Buffer.concat([authData, sha256(Buffer.from(clientDataJSON, "base64url"))]), privateKey)],
+          ])
+        : new Map<string, number | Uint8Array>();
     const attestationObject = isoCBOR.encode(
-      new Map<string, string | Uint8Array | Map<string, string>>([
-        ["fmt", "none"],
-        ["attStmt", new Map<string, string>()],
+      new Map<string, string | Uint8Array | Map<string, number | Uint8Array>>([
+        ["fmt", forgery.attestationFormat ?? "none"],
+        ["attStmt", attStmt],
         ["authData", authData],
       ]),
     );
@@ -100,7 +118,7 @@ export class SoftwareAuthenticator {
       rawId: id,
       type: "public-key",
       response: {
-        clientDataJSON: this.clientData("webauthn.create", options.challenge, forgery),
+        clientDataJSON,
         attestationObject: b64url(attestationObject),
         transports: ["internal", "hybrid"],
       },

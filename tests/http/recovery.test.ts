@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
+
+let t: TestApp;
+let alice: TestBrowser;
+let codes: string[];
+beforeEach(async () => {
+  t = await createTestApp();
+  alice = t.browser();
+  const options = await json(await alice.post(ROUTES.registerOptions, { body: { username: "alice" } }));
+  const body = await json(await alice.post(ROUTES.registerVerify, { body: await alice.authenticator.register(options) }));
+  codes = body.recoveryCodes;
+});
+afterEach(() => {
+  expect(t.unexpectedErrors).toEqual([]);
+  t.close();
+});
+
+const redeem = (code: string, username = "alice") => t.browser().post(ROUTES.recover, { body: { username, code } });
+const auditCount = (type: string) => (t.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = ?").get(type) as { n: number }).n;
+
+/** The whole recovery on a new device: code → grant → options → new passkey → signed in. */
+async function recoverOnNewDevice(code: string) {
+  const device = t.browser();
+  const { recoveryToken } = await json(await device.post(ROUTES.recover, { body: { username: "alice", code } }));
+  const options = await json(await device.post(ROUTES.recoverOptions, { body: { recoveryToken } }));
+  const response = await device.post(ROUTES.recoverVerify, { body: { recoveryToken, credential: await device.authenticator.register(options) } });
+  return { device, recoveryToken, options, response };
+}
+
+describe("recovery codes", () => {
+  it("gives ten one-time codes at sign-up and stores only their HMACs", async () => {
+    expect(codes).toHaveLength(10);
+    for (const code of codes) expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/);
+    expect(new Set(codes).size).toBe(10);
+    const stored = JSON.stringify(t.sqlite.prepare("SELECT * FROM recovery_codes").all());
+    for (const code of codes) {
+      expect(stored).not.toContain(code);
+      expect(stored).not.toContain(code.replaceAll("-", ""));
+    }
+  });
+
+  it("regenerates a fresh set (after a recent verification) and the old codes stop working", async () => {
+    const { accessToken } = await alice.signIn();
+    const remaining = await json(await alice.get(ROUTES.recoveryCodes, { bearer: accessToken }));
+    expect(remaining).toEqual({ remaining: 10 });
+    const { recoveryCodes } = await json(await alice.post(ROUTES.recoveryCodes, { bearer: accessToken }));
+    expect(recoveryCodes).toHaveLength(10);
+    expect((await redeem(codes[0]!)).status).toBe(401);
+    expect((await redeem(recoveryCodes[0])).status).toBe(200);
+    t.clock.advance(301);
+    const stale = await alice.post(ROUTES.recoveryCodes, { bearer: accessToken });
+    expect((await json(stale)).error.code).toBe("reauthentication_required");
+  });
+});
+
+describe("POST /auth/recover", () => {
+  it("exchanges a code for a short grant, accepting any letter case and spacing", async () => {
+    const response = await redeem(codes[0]!.toLowerCase().replaceAll("-", " "));
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ recoveryToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresIn: 600 });
+    expect(auditCount("recovery_code_used")).toBe(1);
+  });
+
+  it("accepts each code once", async () => {
+    expect((await redeem(codes[1]!)).status).toBe(200);
+    const again = await redeem(codes[1]!);
+    expect(again.status).toBe(401);
+    expect((await json(again)).error.code).toBe("recovery_failed");
+  });
+
+  it("answers a wrong code, a malformed code and an unknown username alike", async () => {
+    const answers = await Promise.all([redeem("AAAA-BBBB-CCCC"), redeem("hello"), redeem(codes[0]!, "nobody")]);
+    const bodies = await Promise.all(answers.map((r) => json(r)));
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401]);
+    expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+    expect(auditCount("recovery_failed")).toBe(3);
+  });
+});
+
+describe("recovering the account with a grant", () => {
+  it("registers a new passkey, signs in, and ends every other session", async () => {
+    const { accessToken: oldToken } = await alice.signIn();
+    const { device, options, response } = await recoverOnNewDevice(codes[0]!);
+    expect(options.user.name).toBe("alice");
+    expect(options.excludeCredentials.map((c: { id: string }) => c.id)).toEqual([...alice.authenticator.credentials.keys()]);
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body.user.username).toBe("alice");
+    expect(device.refreshCookie).toBeDefined();
+    expect((await json(await alice.get(ROUTES.me, { bearer: oldToken }))).error.code).toBe("session_revoked");
+    expect((await json(await alice.refresh())).error.code).toBe("session_revoked");
+    expect(tableCounts(t.sqlite).passkeys).toBe(2);
+    expect(auditCount("account_recovered")).toBe(1);
+    const { user } = await device.signIn(); // the new passkey works
+    expect(user.username).toBe("alice");
+  });
+
+  it("lets a grant register one passkey only", async () => {
+    const { device, recoveryToken, response } = await recoverOnNewDevice(codes[0]!);
+    expect(response.status).toBe(200);
+    const options = await device.post(ROUTES.recoverOptions, { body: { recoveryToken } });
+    expect(options.status).toBe(401);
+    expect((await json(options)).error.code).toBe("recovery_grant_invalid");
+  });
+
+  it("refuses the grant anywhere but the recovery routes", async () => {
+    const { recoveryToken } = await json(await redeem(codes[0]!));
+    const device = t.browser();
+    for (const [method, path] of [["GET", ROUTES.me], ["GET", ROUTES.passkeys], ["POST", ROUTES.passkeyOptions], ["GET", ROUTES.sessions]] as const) {
+      const response = await device.request(method, path, { bearer: recoveryToken });
+      expect(response.status).toBe(401);
+      expect((await json(response)).error.code).toBe("token_invalid");
+    }
+    device.refreshCookie = recoveryToken;
+    expect((await device.refresh()).status).toBe(401);
+  });
+
+  it("refuses an expired grant", async () => {
+    const { recoveryToken } = await json(await redeem(codes[0]!));
+    t.clock.advance(601);
+    const response = await t.browser().post(ROUTES.recoverOptions, { body: { recoveryToken } });
+    expect((await json(response)).error.code).toBe("recovery_grant_invalid");
+  });
+
+  it("refuses creation options issued through another account's grant", async () => {
+    const bob = t.browser();
+    const bobOptions = await json(await bob.post(ROUTES.registerOptions, { body: { username: "bob" } }));
+    const bobBody = await json(await bob.post(ROUTES.registerVerify, { body: await bob.authenticator.register(bobOptions) }));
+    const { recoveryToken: bobGrant } = await json(await redeem(bobBody.recoveryCodes[0], "bob"));
+    const { recoveryToken: aliceGrant } = await json(await redeem(codes[0]!));
+    const device = t.browser();
+    const optionsForBob = await json(await device.post(ROUTES.recoverOptions, { body: { recoveryToken: bobGrant } }));
+    const response = await device.post(ROUTES.recoverVerify, {
+      body: { recoveryToken: aliceGrant, credential: await device.authenticator.register(optionsForBob) },
+    });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.code).toBe("passkey_verification_failed");
+    expect(tableCounts(t.sqlite).passkeys).toBe(2);
+  });
+});
