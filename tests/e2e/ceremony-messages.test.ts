@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 let browser: BrowserSession;
@@ -53,10 +54,7 @@ describe("ceremony messages in Chromium", () => {
 
   it("shows the server's reason when the username is taken", async () => {
     const { page, setPresence } = await pageWithAuthenticator(browser.context);
-    await page.goto(`${server.origin}/signup`);
-    await page.fill("#new-username", "dave");
-    await page.click("#sign-up");
-    await page.waitForSelector("#profile-username");
+    await signUpInBrowser(page, server.origin, { username: "dave" });
     await setPresence(false); // keeps the sign-in page's autofill from signing straight back in
     await page.click("#sign-out");
     await page.waitForSelector("#sign-in");

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 4;
 
@@ -31,12 +32,9 @@ afterAll(async () => {
 const profileName = () => tab.page.textContent("#profile-username");
 
 describe("passkey sign-in in Chromium", () => {
-  it("signs up with a passkey and lands on the account page", async () => {
-    await tab.page.goto(`${server.origin}/signup`);
-    await tab.page.fill("#new-username", "Alice");
-    await tab.page.fill("#display-name", "Alice Example");
-    await tab.page.click("#sign-up");
-    await tab.page.waitForSelector("#profile-username");
+  it("signs up with a passkey, shows the recovery codes once, and lands on the account page", async () => {
+    const codes = await signUpInBrowser(tab.page, server.origin, { username: "Alice", displayName: "Alice Example" });
+    expect(codes).toHaveLength(10);
     expect(await profileName()).toBe("alice");
     expect(tab.page.url()).toBe(`${server.origin}/account`);
     expect(await tab.credentialCount()).toBe(1);
@@ -83,18 +81,12 @@ describe("passkey sign-in in Chromium", () => {
         if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
       });
       await page.clock.install();
-      await page.goto(`${server.origin}/signup`);
-      await page.fill("#new-username", "bob");
-      await page.click("#sign-up");
-      await page.waitForSelector("#profile-username");
+      await signUpInBrowser(page, server.origin, { username: "bob" });
       await page.clock.pauseAt(Date.now() + 100);
       await page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
       log.length = 0;
       // Re-render the account page, which calls GET /api/me through the API client.
-      await page.evaluate(() => {
-        history.pushState(null, "", "/account");
-        dispatchEvent(new PopStateEvent("popstate"));
-      });
+      await goInApp(page, "/account");
       await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
       expect(await page.textContent("#profile-username")).toBe("bob");
       await page.waitForSelector("#activity li"); // the page's other API calls have finished

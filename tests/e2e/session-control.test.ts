@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -17,20 +18,9 @@ async function device(): Promise<AuthenticatorPage> {
   return tab;
 }
 
-/** Re-renders the account page in place: its next API request, without a reload. */
-async function nextRequest(tab: AuthenticatorPage) {
-  await tab.page.evaluate(() => {
-    history.pushState(null, "", "/account");
-    dispatchEvent(new PopStateEvent("popstate"));
-  });
-}
-
-async function signUp(tab: AuthenticatorPage, username: string) {
-  await tab.page.goto(`${server.origin}/signup`);
-  await tab.page.fill("#new-username", username);
-  await tab.page.click("#sign-up");
-  await tab.page.waitForSelector("#profile-username");
-}
+/** The account page's next API request, without a reload. */
+const nextRequest = (tab: AuthenticatorPage) => goInApp(tab.page, "/account");
+const signUp = (tab: AuthenticatorPage, username: string) => signUpInBrowser(tab.page, server.origin, { username });
 
 beforeAll(async () => {
   server = await startServer({ ADMIN_USERNAMES: "root" });

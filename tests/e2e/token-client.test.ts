@@ -6,6 +6,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 3;
 
@@ -35,20 +36,7 @@ function recordRequests(page: Page): string[] {
   return log;
 }
 
-async function signUp(tab: AuthenticatorPage, username: string) {
-  await tab.page.goto(`${server.origin}/signup`);
-  await tab.page.fill("#new-username", username);
-  await tab.page.click("#sign-up");
-  await tab.page.waitForSelector("#profile-username");
-}
-
-/** Re-renders a signed-in page in place: its next API request, without a reload. */
-async function goInApp(page: Page, path: string) {
-  await page.evaluate((to) => {
-    history.pushState(null, "", to);
-    dispatchEvent(new PopStateEvent("popstate"));
-  }, path);
-}
+const signUp = (tab: AuthenticatorPage, username: string) => signUpInBrowser(tab.page, server.origin, { username });
 
 function serverCount(sql: string): number {
   const db = new Database(join(server.dataDir, "auth.db"), { readonly: true, fileMustExist: true });

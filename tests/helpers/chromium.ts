@@ -15,11 +15,23 @@ export interface BrowserSession {
 export interface AuthenticatorPage {
   page: Page;
   cdp: CDPSession;
-  authenticatorId: string;
+  /** The current virtual authenticator. */
+  readonly authenticatorId: string;
   /** Off: ceremonies wait for a "touch" that never comes, like a person who has not chosen yet. */
   setPresence(enabled: boolean): Promise<void>;
   credentialCount(): Promise<number>;
+  /** Swaps the authenticator for a new, empty one: the same browser on a new device. */
+  replaceAuthenticator(): Promise<void>;
 }
+
+const AUTHENTICATOR_OPTIONS = {
+  protocol: "ctap2",
+  transport: "internal",
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+} as const;
 
 export async function launchChromium(): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), "passkey-chromium-"));
@@ -59,23 +71,21 @@ export async function pageWithAuthenticator(context: BrowserContext): Promise<Au
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const add = async () => (await cdp.send("WebAuthn.addVirtualAuthenticator", { options: AUTHENTICATOR_OPTIONS })).authenticatorId;
+  let authenticatorId = await add();
   return {
     page,
     cdp,
-    authenticatorId,
+    get authenticatorId() {
+      return authenticatorId;
+    },
     setPresence: async (enabled) => {
       await cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled });
     },
     credentialCount: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials.length,
+    replaceAuthenticator: async () => {
+      await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
+      authenticatorId = await add();
+    },
   };
 }

@@ -71,6 +71,11 @@ export interface AuthClientOptions {
   fetch?: typeof fetch;
   /** Refresh this long before expiry (capped at a fifth of the token's lifetime). Default 60 s. */
   refreshMarginSeconds?: number;
+  /**
+   * Called when a sensitive action answers 403 reauthentication_required: prove user verification
+   * again (a passkey step-up) and resolve true to have the call retried once.
+   */
+  reauthenticate?: () => Promise<boolean>;
 }
 
 const CHANNEL_NAME = "auth";
@@ -233,6 +238,9 @@ export function createAuthClient(options: AuthClientOptions = {}) {
           emit({ at: Date.now(), type: "retried_after_expiry", path });
           response = await send(path, init, state.accessToken);
         }
+      }
+      if (response.status === 403 && options.reauthenticate && (await readApiError(response.clone())).code === "reauthentication_required") {
+        if (await options.reauthenticate()) response = await send(path, init, state.accessToken ?? token);
       }
       if (!response.ok) {
         const error = await readApiError(response);

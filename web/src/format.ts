@@ -12,6 +12,14 @@ const EVENT_LABELS: Record<string, string> = {
   role_changed: "Role changed",
   user_blocked: "Account blocked",
   user_unblocked: "Account unblocked",
+  passkey_added: "Passkey added",
+  passkey_renamed: "Passkey renamed",
+  passkey_removed: "Passkey removed",
+  step_up_verified: "Identity confirmed with a passkey",
+  recovery_codes_issued: "New recovery codes made",
+  recovery_code_used: "Recovery code used",
+  recovery_failed: "Recovery attempt failed",
+  account_recovered: "Account recovered: new passkey added, other sessions ended",
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_LABELS);
@@ -23,6 +31,8 @@ const REASON_LABELS: Record<string, string> = {
   account_blocked: "account blocked",
   refresh_token_reused: "token reuse detected",
   session_limit: "too many sessions",
+  passkey_removed: "its passkey was removed",
+  account_recovered: "account recovered",
 };
 
 export function describeEvent(type: string, detail: Record<string, unknown>): string {

@@ -7,6 +7,8 @@ import { accountPage } from "./pages/account.ts";
 import { adminPage } from "./pages/admin.ts";
 import { flowPage } from "./pages/flow.ts";
 import { createFlowLog } from "./flow-log.ts";
+import { stepUpWithPasskey } from "./passkeys.ts";
+import { recoverPage } from "./pages/recover.ts";
 import type { Page, PageContext } from "./pages/page.ts";
 import { signInPage } from "./pages/sign-in.ts";
 import { signUpPage } from "./pages/sign-up.ts";
@@ -29,6 +31,8 @@ const auth = createAuthClient({
     notice = SIGNED_OUT_MESSAGES[reason];
     navigate(PAGES.signIn);
   },
+  // Sensitive actions after an old sign-in: confirm with a passkey, then the action proceeds.
+  reauthenticate: () => stepUpWithPasskey(auth).catch(() => false),
 });
 auth.observe((event) => flow.recordEvent(event));
 
@@ -43,7 +47,7 @@ function render() {
   // Pages that need a session send the person to sign in, and the reverse.
   if ((path === PAGES.account || path === PAGES.admin || path === PAGES.flow) && !signedIn) path = PAGES.signIn;
   if (path === PAGES.admin && auth.state.user?.role !== "admin") path = PAGES.account;
-  if ((path === PAGES.signIn || path === PAGES.signUp || path === PAGES.home) && signedIn) path = PAGES.account;
+  if ((path === PAGES.signIn || path === PAGES.signUp || path === PAGES.recover || path === PAGES.home) && signedIn) path = PAGES.account;
   if (path === PAGES.home || !Object.values(PAGES).includes(path as (typeof PAGES)[keyof typeof PAGES])) path = PAGES.signIn;
   if (path !== location.pathname) history.replaceState(null, "", path);
 
@@ -56,6 +60,7 @@ function render() {
     [PAGES.flow]: flowPage,
     [PAGES.signUp]: signUpPage,
     [PAGES.signIn]: signInPage,
+    [PAGES.recover]: recoverPage,
   };
   current = pages[path]!(context);
   root.replaceChildren(current.element);

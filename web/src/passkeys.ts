@@ -3,13 +3,14 @@
 import {
   browserSupportsWebAuthn,
   browserSupportsWebAuthnAutofill,
+  sendSignal,
   startAuthentication,
   startRegistration,
   WebAuthnError,
 } from "@simplewebauthn/browser";
 import { ROUTES } from "../../shared/routes.ts";
-import type { TokenResponse } from "../../shared/schemas.ts";
-import { ApiError, fetchOrThrow, readApiError } from "./auth-client.ts";
+import type { PasskeyInfo, PasskeyList, RecoveryGrant, TokenResponse } from "../../shared/schemas.ts";
+import { ApiError, fetchOrThrow, readApiError, type AuthClient } from "./auth-client.ts";
 import { withDecodedClientData, type FlowLog } from "./flow-log.ts";
 
 export { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill };
@@ -61,15 +62,15 @@ function requireSupport() {
 type CreationOptions = Parameters<typeof startRegistration>[0]["optionsJSON"];
 type RequestOptions = Parameters<typeof startAuthentication>[0]["optionsJSON"];
 
-export async function signUpWithPasskey(input: { username: string; displayName?: string }, flow?: FlowLog): Promise<TokenResponse> {
+export async function signUpWithPasskey(input: { username: string; displayName?: string }, flow?: FlowLog): Promise<SignUpResult> {
   requireSupport();
   flow?.begin("Sign-up (registration)");
   const optionsJSON = await postJson<CreationOptions>(ROUTES.registerOptions, input);
   flow?.step(`POST ${ROUTES.registerOptions} → creation options`, optionsJSON);
   const attestation = await startRegistration({ optionsJSON }).catch((error: unknown) => explain(error, "create"));
   flow?.step("Authenticator → new credential (attestation)", withDecodedClientData(attestation));
-  const tokens = await postJson<TokenResponse>(ROUTES.registerVerify, attestation);
-  flow?.step(`POST ${ROUTES.registerVerify} → signed in`, tokens);
+  const tokens = await postJson<SignUpResult>(ROUTES.registerVerify, attestation);
+  flow?.step(`POST ${ROUTES.registerVerify} → signed in`, { ...tokens, recoveryCodes: "(shown to you once; not recorded)" });
   return tokens;
 }
 
@@ -100,4 +101,56 @@ async function authenticate(input: { username: string | undefined; useBrowserAut
   const tokens = await postJson<TokenResponse>(ROUTES.loginVerify, assertion);
   flow?.step(`POST ${ROUTES.loginVerify} → signed in`, tokens);
   return tokens;
+}
+
+/** Sign-up's answer: the tokens, and the recovery codes shown once. */
+export type SignUpResult = TokenResponse & { recoveryCodes: string[] };
+
+/** Adds another passkey to the signed-in account (the authenticator must not hold one already). */
+export async function addPasskey(auth: AuthClient, flow?: FlowLog): Promise<PasskeyInfo> {
+  requireSupport();
+  flow?.begin("Add a passkey");
+  const optionsJSON = await auth.api<CreationOptions>(ROUTES.passkeyOptions, { method: "POST" });
+  flow?.step(`POST ${ROUTES.passkeyOptions} → creation options`, optionsJSON);
+  const attestation = await startRegistration({ optionsJSON }).catch((error: unknown) => explain(error, "create"));
+  flow?.step("Authenticator → new credential (attestation)", withDecodedClientData(attestation));
+  const passkey = await auth.api<PasskeyInfo>(ROUTES.passkeyVerify, { method: "POST", body: JSON.stringify(attestation) });
+  flow?.step(`POST ${ROUTES.passkeyVerify} → passkey added`, passkey);
+  return passkey;
+}
+
+/** Proves user verification again for a sensitive action, without a new session. */
+export async function stepUpWithPasskey(auth: AuthClient): Promise<boolean> {
+  if (!browserSupportsWebAuthn()) return false;
+  const optionsJSON = await auth.api<RequestOptions>(ROUTES.stepUpOptions, { method: "POST" });
+  const assertion = await startAuthentication({ optionsJSON }).catch((error: unknown) => explain(error, "get"));
+  await auth.api<void>(ROUTES.stepUpVerify, { method: "POST", body: JSON.stringify(assertion) });
+  return true;
+}
+
+/** Recovery on a new device: code → grant → a new passkey → signed in. */
+export async function recoverWithCode(input: { username: string; code: string }, flow?: FlowLog): Promise<TokenResponse> {
+  requireSupport();
+  flow?.begin("Account recovery");
+  const { recoveryToken } = await postJson<RecoveryGrant>(ROUTES.recover, input);
+  flow?.step(`POST ${ROUTES.recover} → recovery grant`, { recoveryToken: "(redacted)" });
+  const optionsJSON = await postJson<CreationOptions>(ROUTES.recoverOptions, { recoveryToken });
+  flow?.step(`POST ${ROUTES.recoverOptions} → creation options`, optionsJSON);
+  const credential = await startRegistration({ optionsJSON }).catch((error: unknown) => explain(error, "create"));
+  flow?.step("Authenticator → new credential (attestation)", withDecodedClientData(credential));
+  const tokens = await postJson<TokenResponse>(ROUTES.recoverVerify, { recoveryToken, credential });
+  flow?.step(`POST ${ROUTES.recoverVerify} → signed in, other sessions ended`, tokens);
+  return tokens;
+}
+
+/**
+ * WebAuthn Signal API: tells the browser a deleted passkey is gone and which ones still count,
+ * so its passkey manager stops offering the deleted one. Best effort where the browser has it.
+ */
+export async function signalPasskeyDeleted(list: PasskeyList, deleted: PasskeyInfo): Promise<void> {
+  const remaining = list.passkeys.filter((p) => p.id !== deleted.id).map((p) => p.credentialId);
+  await sendSignal({ signalName: "unknownCredential", rpID: list.rpId, credentialID: deleted.credentialId }).catch(() => undefined);
+  await sendSignal({ signalName: "allAcceptedCredentials", rpID: list.rpId, userID: list.userHandle, allAcceptedCredentialIDs: remaining }).catch(
+    () => undefined,
+  );
 }

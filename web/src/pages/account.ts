@@ -1,10 +1,12 @@
 // Account: who is signed in, their sessions (revoke any, sign out everywhere), and their
 // security timeline ("why was I signed out?").
 import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
-import type { AuditEvent, PublicUser, SessionInfo } from "../../../shared/schemas.ts";
+import type { AuditEvent, PasskeyInfo, PasskeyList, PublicUser, SessionInfo } from "../../../shared/schemas.ts";
 import { h, statusLine } from "../dom.ts";
 import { describeDevice, describeEvent, formatTime } from "../format.ts";
 import { flowInspector } from "../inspector.ts";
+import { addPasskey, signalPasskeyDeleted } from "../passkeys.ts";
+import { recoveryCodesPanel } from "../recovery-codes.ts";
 import type { Page, PageContext } from "./page.ts";
 
 const COUNTDOWN_INTERVAL_MS = 1000;
@@ -17,8 +19,87 @@ export function accountPage(ctx: PageContext): Page {
   const sessionList = h("ul", { id: "sessions", class: "list" });
   const activityList = h("ol", { id: "activity", class: "list" });
   const showError = (error: unknown) => status.show(error instanceof Error ? error.message : "Something went wrong.");
+  const passkeyList = h("ul", { id: "passkeys", class: "list" });
+  const recovery = h("div", { id: "recovery" });
+  let username = "";
+
+  const showPasskeys = (list: PasskeyList) => {
+    passkeyList.replaceChildren(
+      ...list.passkeys.map((passkey) =>
+        h(
+          "li",
+          { "data-passkey-id": passkey.id },
+          h(
+            "div",
+            {},
+            h("strong", { class: "passkey-name" }, passkey.name),
+            h(
+              "div",
+              { class: "muted" },
+              [
+                passkey.providerName,
+                passkey.kind === "synced" ? (passkey.backedUp ? "synced, backed up" : "synced, not yet backed up") : "this device only",
+                `added ${formatTime(passkey.createdAt)}`,
+                passkey.lastUsedAt ? `last used ${formatTime(passkey.lastUsedAt)}` : null,
+              ]
+                .filter(Boolean)
+                .join(" · "),
+            ),
+          ),
+          h(
+            "div",
+            { class: "row-actions" },
+            h("button", { type: "button", class: "secondary small", "data-action": "rename", onclick: () => void rename(passkey).catch(showError) }, "Rename"),
+            h("button", { type: "button", class: "secondary small", "data-action": "remove", onclick: () => void remove(list, passkey).catch(showError) }, "Remove"),
+          ),
+        ),
+      ),
+    );
+  };
+  const loadPasskeys = () => ctx.auth.api<PasskeyList>(ROUTES.passkeys).then(showPasskeys);
+  const rename = async (passkey: PasskeyInfo) => {
+    const name = prompt("Name this passkey", passkey.name)?.trim();
+    if (!name || name === passkey.name) return;
+    await ctx.auth.api<void>(routePath(ROUTES.passkey, { id: passkey.id }), { method: "PATCH", body: JSON.stringify({ name }) });
+    await loadPasskeys();
+  };
+  const remove = async (list: PasskeyList, passkey: PasskeyInfo) => {
+    if (!confirm(`Remove “${passkey.name}”? It will no longer sign in, and sessions it opened on other devices end.`)) return;
+    // An old sign-in makes the API ask for a fresh passkey check first (step-up), then this runs.
+    await ctx.auth.api<void>(routePath(ROUTES.passkey, { id: passkey.id }), { method: "DELETE" });
+    await signalPasskeyDeleted(list, passkey);
+    status.show(`Removed “${passkey.name}”.`, "info");
+    await Promise.all([loadPasskeys(), loadSessions(), loadActivity()]);
+  };
+  const add = async () => {
+    status.clear();
+    const passkey = await addPasskey(ctx.auth, ctx.flow);
+    status.show(`Added “${passkey.name}”.`, "info");
+    await Promise.all([loadPasskeys(), loadActivity()]);
+  };
+  const loadRecovery = () =>
+    ctx.auth.api<{ remaining: number }>(ROUTES.recoveryCodes).then(({ remaining }) =>
+      recovery.replaceChildren(
+        h("p", { id: "recovery-remaining" }, `${remaining} unused recovery code${remaining === 1 ? "" : "s"}.`),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            id: "new-recovery-codes",
+            onclick: () =>
+              void ctx.auth
+                .api<{ recoveryCodes: string[] }>(ROUTES.recoveryCodes, { method: "POST" })
+                .then(({ recoveryCodes }) => recovery.replaceChildren(recoveryCodesPanel(recoveryCodes, { username })))
+                .catch(showError),
+          },
+          "Make new codes (the old ones stop working)",
+        ),
+      ),
+    );
 
   const showUser = (user: PublicUser) => {
+    username = user.username;
     details.replaceChildren(
       h("dt", {}, "Username"),
       h("dd", { id: "profile-username" }, user.username),
@@ -89,7 +170,7 @@ export function accountPage(ctx: PageContext): Page {
   ctx.auth
     .api<PublicUser>(ROUTES.me)
     .then(showUser)
-    .then(() => Promise.all([loadSessions(), loadActivity()]))
+    .then(() => Promise.all([loadPasskeys(), loadSessions(), loadActivity(), loadRecovery()]))
     .catch(showError);
 
   const signOutEverywhere = h(
@@ -116,6 +197,11 @@ export function accountPage(ctx: PageContext): Page {
       adminLink,
       h("div", { class: "actions" }, h("button", { type: "button", id: "sign-out", onclick: () => void ctx.auth.signOut() }, "Sign out"), signOutEverywhere),
       status.element,
+      h("h2", {}, "Your passkeys"),
+      passkeyList,
+      h("div", { class: "actions" }, h("button", { type: "button", class: "secondary small", id: "add-passkey", onclick: () => void add().catch(showError) }, "Add a passkey")),
+      h("h2", {}, "Recovery codes"),
+      recovery,
       h("h2", {}, "Where you are signed in"),
       sessionList,
       h("h2", {}, "Recent security activity"),

@@ -74,6 +74,7 @@ export function signInPage(ctx: PageContext): Page {
     form,
     status.element,
     h("p", { class: "alt" }, "New here? ", h("a", { href: PAGES.signUp, "data-link": true }, "Create an account")),
+    h("p", { class: "alt" }, "Lost your passkeys? ", h("a", { href: PAGES.recover, "data-link": true }, "Use a recovery code")),
   );
   return {
     element,

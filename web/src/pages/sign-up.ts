@@ -4,6 +4,7 @@ import { PAGES } from "../../../shared/routes.ts";
 import { DisplayName, Username } from "../../../shared/schemas.ts";
 import { h, statusLine } from "../dom.ts";
 import { browserSupportsWebAuthn, signUpWithPasskey } from "../passkeys.ts";
+import { recoveryCodesPanel } from "../recovery-codes.ts";
 import type { Page, PageContext } from "./page.ts";
 
 export function signUpPage(ctx: PageContext): Page {
@@ -30,9 +31,12 @@ export function signUpPage(ctx: PageContext): Page {
         if (!display.success) return status.show(`Display name ${display.issues[0].message}.`);
         button.disabled = true;
         try {
-          const tokens = await signUpWithPasskey({ username: name.output, ...(display.output ? { displayName: display.output } : {}) }, ctx.flow);
+          const { recoveryCodes, ...tokens } = await signUpWithPasskey({ username: name.output, ...(display.output ? { displayName: display.output } : {}) }, ctx.flow);
           ctx.auth.acceptTokens(tokens);
-          ctx.navigate(PAGES.account);
+          section.replaceChildren(
+            h("h1", {}, "Account created"),
+            recoveryCodesPanel(recoveryCodes, { username: tokens.user.username, onDone: () => ctx.navigate(PAGES.account) }),
+          );
         } catch (error) {
           status.show(error instanceof Error ? error.message : "Sign-up failed.");
         } finally {
@@ -47,8 +51,7 @@ export function signUpPage(ctx: PageContext): Page {
     button,
   );
 
-  return {
-    element: h(
+  const section = h(
       "section",
       { class: "card", "aria-labelledby": "sign-up-title" },
       h("h1", { id: "sign-up-title" }, "Create an account"),
@@ -56,6 +59,6 @@ export function signUpPage(ctx: PageContext): Page {
       form,
       status.element,
       h("p", { class: "alt" }, "Already have an account? ", h("a", { href: PAGES.signIn, "data-link": true }, "Sign in")),
-    ),
-  };
+    );
+  return { element: section };
 }

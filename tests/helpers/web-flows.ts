@@ -1,0 +1,23 @@
+// What a person does in the web app, as browser-test steps.
+import type { Page } from "playwright-core";
+
+/** Sign-up from the sign-up page: name, passkey, recovery codes acknowledged, account page shown. Returns the codes. */
+export async function signUpInBrowser(page: Page, origin: string, input: { username: string; displayName?: string }): Promise<string[]> {
+  await page.goto(`${origin}/signup`);
+  await page.fill("#new-username", input.username);
+  if (input.displayName) await page.fill("#display-name", input.displayName);
+  await page.click("#sign-up");
+  await page.waitForSelector("#recovery-codes");
+  const codes = await page.locator("#recovery-codes .code").allTextContents();
+  await page.click("#codes-saved");
+  await page.waitForSelector("#profile-username");
+  return codes;
+}
+
+/** Re-renders a signed-in page in place: its next API requests, without a reload. */
+export async function goInApp(page: Page, path: string): Promise<void> {
+  await page.evaluate((to) => {
+    history.pushState(null, "", to);
+    dispatchEvent(new PopStateEvent("popstate"));
+  }, path);
+}
