@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { ROUTES } from "../shared/routes.ts";
 import type { AppEnv } from "./app-env.ts";
+import { createAccessTokenVerifier } from "./auth/access-tokens.ts";
 import type { AuthDeps } from "./auth/deps.ts";
 import { AppError } from "./errors.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
@@ -23,7 +24,7 @@ import { wellKnownRoutes } from "./routes/well-known.ts";
 /** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export interface AppDeps extends AuthDeps {
+export interface AppDeps extends Omit<AuthDeps, "accessTokens"> {
   /** Folder of the built web app; omitted, only the API is served. */
   webRoot?: string;
   /** Where unexpected errors are reported (defaults to console.error). */
@@ -34,7 +35,8 @@ export interface AppDeps extends AuthDeps {
 const API_ROUTE_PATTERNS = Object.values(ROUTES).map((route) => new RegExp(`^${route.replace(/:\w+/g, "[^/]+")}$`));
 const isKnownRoute = (path: string) => API_ROUTE_PATTERNS.some((pattern) => pattern.test(path));
 
-export function createApp(deps: AppDeps) {
+export function createApp(appDeps: AppDeps) {
+  const deps: AuthDeps & AppDeps = { ...appDeps, accessTokens: createAccessTokenVerifier(appDeps) };
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const app = new Hono<AppEnv>();
 

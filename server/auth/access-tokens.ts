@@ -76,3 +76,35 @@ export async function verifyAccessToken(
     throw new AppError("token_invalid", { cause: error });
   }
 }
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<AccessClaims>;
+}
+
+/** Entries in the verified-token cache; past this the oldest is dropped. */
+export const MAX_CACHED_TOKENS = 10_000;
+
+/**
+ * verifyAccessToken with a bounded cache of tokens already verified, keyed by the exact token
+ * string and valid only until the token's exp. It caches the signature check alone: whether the
+ * token's session is still live is read from storage on every request (requireUser), so
+ * revoking a session needs no cache invalidation.
+ */
+export function createAccessTokenVerifier(deps: Pick<AuthDeps, "config" | "clock" | "keys">): AccessTokenVerifier {
+  const verified = new Map<string, AccessClaims>();
+  return {
+    async verify(token) {
+      const nowSeconds = deps.clock.now().getTime() / 1000;
+      const cached = verified.get(token);
+      if (cached) {
+        if (cached.expiresAt > nowSeconds) return cached;
+        verified.delete(token);
+        throw new AppError("token_expired");
+      }
+      const claims = await verifyAccessToken(deps, token);
+      if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, claims);
+      return claims;
+    },
+  };
+}

@@ -2,21 +2,20 @@
 // revoked, expired or blocked), and sets c.var.auth with the user's current role.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
-import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { assertSessionLive } from "../auth/session-state.ts";
 import { isRecentlyVerified } from "../auth/step-up.ts";
 import { AppError } from "../errors.ts";
 import type { Role } from "../../shared/schemas.ts";
 
-export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "keys" | "store">) {
+export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "store" | "accessTokens">) {
   const challenge = `Bearer realm="${deps.config.issuer}", error="invalid_token"`;
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header);
     try {
       if (!match) throw new AppError("token_missing");
-      const claims = await verifyAccessToken(deps, match[1]!);
+      const claims = await deps.accessTokens.verify(match[1]!);
       c.set("auth", { ...claims, ...(await assertSessionLive(deps, claims)) });
     } catch (error) {
       if (error instanceof AppError && error.status === 401) {

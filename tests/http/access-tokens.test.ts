@@ -70,6 +70,20 @@ describe("access tokens", () => {
     await expectRefused(await me(accessToken), "token_expired");
   });
 
+  it("refuses an expired token even after it was verified and cached", async () => {
+    expect((await me(accessToken)).status).toBe(200);
+    t.clock.advance(599);
+    expect((await me(accessToken)).status).toBe(200);
+    t.clock.advance(2);
+    await expectRefused(await me(accessToken), "token_expired");
+  });
+
+  it("refuses a cached token once its session is revoked", async () => {
+    expect((await me(accessToken)).status).toBe(200);
+    await alice.post(ROUTES.logout);
+    await expectRefused(await me(accessToken), "session_revoked");
+  });
+
   it("refuses alg none", async () => {
     const claims = decodeJwt(accessToken);
     const unsigned = new UnsecuredJWT(claims).encode();
