@@ -12,6 +12,7 @@ const STARTUP_TIMEOUT_MS = 30_000;
 
 export interface ServerProcess {
   origin: string;
+  pid: number;
   dataDir: string;
   output(): string;
   stop(): Promise<void>;
@@ -66,6 +67,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
 
   return {
     origin,
+    pid: child.pid!,
     dataDir,
     output: () => output,
     stop: async () => {

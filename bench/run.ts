@@ -1,0 +1,310 @@
+// npm run bench: our real server (the code `npm start` runs, on a temp database, rate limits
+// off) in a child process, driven with autocannon on loopback, and the baselines measured the
+// same way in the same run. Prints a table and the target ratios; writes bench/results/*.json.
+// BENCH_DURATION (seconds per run, default 5) and BENCH_RUNS (median of, default 3) tune it.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import type { EventEmitter } from "node:events";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import autocannon from "autocannon";
+import { REFRESH_COOKIE_NAME, ROUTES } from "../shared/routes.ts";
+import { ensureWebBuild } from "../scripts/web-build.ts";
+import { SoftwareAuthenticator } from "../tests/helpers/authenticator.ts";
+import { startServer, type ServerProcess } from "../tests/helpers/server-process.ts";
+import { measureRawRotation } from "./raw-rotation.ts";
+import { measureSignInParts } from "./sign-in-parts.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CONNECTIONS = 50;
+const SIGN_IN_CONCURRENCY = 8;
+
+const TARGETS = {
+  protectedVsExpress: 2.5,
+  protectedVsRawCrypto: 0.9,
+  refreshVsRawTransaction: 0.5,
+  refreshP99Ms: 20,
+  rssMb: 150,
+  webInitialJsGzipKb: 30,
+};
+
+interface HttpResult {
+  requestsPerSecond: number;
+  /** Server CPU (user + system) per answered request: what the server itself spends. */
+  serverCpuUsPerRequest: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Runs a load against the process `pid` and adds the server CPU it cost per request. */
+async function withServerCpu(pid: number, load: () => Promise<autocannon.Result>): Promise<HttpResult> {
+  const before = cpuSeconds(pid);
+  const result = await load();
+  const spent = cpuSeconds(pid) - before;
+  return { ...toResult(result), serverCpuUsPerRequest: (spent * 1e6) / Math.max(1, result.requests.total) };
+}
+
+/** Runs `once` RUNS times and keeps the run with the median request rate. */
+async function medianRun(once: () => Promise<HttpResult>): Promise<HttpResult> {
+  const results: HttpResult[] = [];
+  for (let i = 0; i < RUNS; i++) results.push(await once());
+  const rate = median(results.map((r) => r.requestsPerSecond));
+  return results.find((r) => r.requestsPerSecond === rate)!;
+}
+
+function toResult(result: autocannon.Result): Omit<HttpResult, "serverCpuUsPerRequest"> {
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+function getWithToken(pid: number, url: string, token: string): Promise<HttpResult> {
+  return withServerCpu(pid, () => autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, headers: { authorization: `Bearer ${token}` } }));
+}
+
+/** Each connection holds its own session and sends the cookie its last response set. */
+function refreshLoad(pid: number, origin: string, cookies: string[]): Promise<HttpResult> {
+  let next = 0;
+  return withServerCpu(pid, () => autocannon({
+    url: `${origin}${ROUTES.refresh}`,
+    method: "POST",
+    connections: CONNECTIONS,
+    duration: DURATION_SECONDS,
+    setupClient: (client) => {
+      const send = (cookie: string) => client.setHeaders({ cookie: `${REFRESH_COOKIE_NAME}=${cookie}` });
+      send(cookies[next++ % cookies.length]!);
+      // At run time the event carries the HTTP parser's raw [name, value, …] list, not what @types/autocannon says.
+      (client as unknown as EventEmitter).on("headers", (response: { headers: string[] }) => {
+        for (let i = 0; i < response.headers.length; i += 2) {
+          const value = response.headers[i + 1]!;
+          if (response.headers[i]!.toLowerCase() === "set-cookie" && value.startsWith(`${REFRESH_COOKIE_NAME}=`)) {
+            send(value.slice(REFRESH_COOKIE_NAME.length + 1).split(";")[0]!);
+          }
+        }
+      });
+    },
+  }));
+}
+
+/** fetch, retried once when a kept-alive socket was closed by the server just as it was reused. */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw error;
+    return fetch(url, init);
+  }
+}
+
+async function postJson(origin: string, path: string, body: unknown) {
+  const response = await send(`${origin}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return { body: (await response.json()) as Record<string, unknown> & { accessToken: string }, cookie: response.headers.getSetCookie().find((c) => c.startsWith(REFRESH_COOKIE_NAME))! };
+}
+
+async function signIn(origin: string, authenticator: SoftwareAuthenticator) {
+  const { body: options } = await postJson(origin, ROUTES.loginOptions, {});
+  return postJson(origin, ROUTES.loginVerify, await authenticator.authenticate(options as never));
+}
+
+/** Completed passkey sign-ins (options + authenticator + verify) per second. */
+async function signInThroughput(origin: string, authenticator: SoftwareAuthenticator): Promise<number> {
+  let completed = 0;
+  const deadline = performance.now() + DURATION_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: SIGN_IN_CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        await signIn(origin, authenticator);
+        completed++;
+      }
+    }),
+  );
+  return completed / DURATION_SECONDS;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startBaseline(file: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess; pid: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/baselines", file)], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("listening") && resolve());
+    child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/api/me`, child, pid: child.pid! };
+}
+
+/** Samples the server's resident memory (Linux /proc) until stopped; returns the peak in MB. */
+function sampleRss(pid: number): { stop(): number } {
+  let peakKb = 0;
+  const read = () => {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    if (match) peakKb = Math.max(peakKb, Number(match[1]));
+  };
+  read();
+  const timer = setInterval(read, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      read();
+      return peakKb / 1024;
+    },
+  };
+}
+
+/** Gzipped size of the JavaScript the app's index.html loads at start. */
+function webInitialJsGzipKb(): number {
+  const dist = join(ROOT, "dist/web");
+  const html = readFileSync(join(dist, "index.html"), "utf8");
+  const scripts = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  return scripts.reduce((sum, path) => sum + gzipSync(readFileSync(join(dist, path))).length, 0) / 1024;
+}
+
+function commit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main() {
+  await ensureWebBuild();
+  console.log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, median of ${RUNS} runs.\n`);
+  const server: ServerProcess = await startServer({ ACCESS_TOKEN_TTL: "3600", MAX_SESSIONS_PER_USER: "1000" });
+  const rss = sampleRss(server.pid);
+  const baselines: ChildProcess[] = [];
+  try {
+    const authenticator = new SoftwareAuthenticator({ origin: server.origin, counterMode: "zero" });
+    const { body: registerOptions } = await postJson(server.origin, ROUTES.registerOptions, { username: "bench" });
+    const { body: signedUp } = await postJson(server.origin, ROUTES.registerVerify, await authenticator.register(registerOptions as never));
+    const token = signedUp.accessToken;
+
+    const jwks = (await (await fetch(`${server.origin}${ROUTES.jwks}`)).json()) as { keys: unknown[] };
+    const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: server.origin };
+    const rawHttp = await startBaseline("raw-http.ts", baselineEnv);
+    const express = await startBaseline("express-jsonwebtoken.ts", baselineEnv);
+    baselines.push(rawHttp.child, express.child);
+
+    console.log("GET /api/me …");
+    const me = await medianRun(() => getWithToken(server.pid, `${server.origin}${ROUTES.me}`, token));
+    console.log("node:http + node:crypto …");
+    const raw = await medianRun(() => getWithToken(rawHttp.pid, rawHttp.url, token));
+    console.log("Express + jsonwebtoken …");
+    const peer = await medianRun(() => getWithToken(express.pid, express.url, token));
+    console.log("POST /auth/refresh …");
+    const refresh = await medianRun(async () => {
+      const cookies: string[] = [];
+      for (let i = 0; i < CONNECTIONS; i++) cookies.push((await signIn(server.origin, authenticator)).cookie.split(";")[0]!.split("=")[1]!);
+      return refreshLoad(server.pid, server.origin, cookies);
+    });
+    console.log("raw better-sqlite3 rotation …");
+    const rawRotation = median(Array.from({ length: RUNS }, () => measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL" })));
+    const rawRotationFull = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "FULL" });
+    console.log("passkey sign-in …");
+    const signIns = median(await Array.from({ length: RUNS }).reduce<Promise<number[]>>(async (acc) => [...(await acc), await signInThroughput(server.origin, authenticator)], Promise.resolve([])));
+    console.log("sign-in parts …\n");
+    const parts = await measureSignInParts();
+    const rssMb = rss.stop();
+    const jsKb = webInitialJsGzipKb();
+
+    const http = (r: HttpResult) => [fmt(r.requestsPerSecond), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), fmt(r.serverCpuUsPerRequest), fmt(1e6 / r.serverCpuUsPerRequest)];
+    const rows: [string, ...string[]][] = [
+      ["GET /api/me (ours)", ...http(me)],
+      ["node:http + raw node:crypto verify", ...http(raw)],
+      ["Express + jsonwebtoken", ...http(peer)],
+      ["POST /auth/refresh (ours, rotation)", ...http(refresh)],
+      ["raw better-sqlite3 rotation tx (NORMAL)", fmt(rawRotation)],
+      ["raw better-sqlite3 rotation tx (FULL)", fmt(rawRotationFull)],
+      ["passkey sign-in, options+verify (ours)", fmt(signIns)],
+      ["sign-in parts limit, one core", fmt(parts.limitPerSecond)],
+    ];
+    const header = ["per second", "p50 ms", "p99 ms", "CPU µs/req", "per CPU-s"];
+    console.log("scenario".padEnd(42) + header.map((h) => h.padStart(12)).join(""));
+    for (const [name, ...cells] of rows) console.log(name.padEnd(42) + cells.map((c) => c.padStart(12)).join(""));
+    console.log(
+      `\nsign-in parts per sign-in: assertion verify ${fmt(parts.verifyAssertionMs, 3)} ms, access-token signature ${fmt(parts.signAccessTokenMs, 3)} ms, storage ${fmt(parts.storageMs, 3)} ms`,
+    );
+    const failures = [me, raw, peer, refresh].reduce((n, r) => n + r.non2xx + r.errors, 0);
+
+    const ratios = {
+      protectedVsExpress: me.requestsPerSecond / peer.requestsPerSecond,
+      protectedVsRawCrypto: me.requestsPerSecond / raw.requestsPerSecond,
+      refreshVsRawTransaction: refresh.requestsPerSecond / rawRotation,
+      signInVsParts: signIns / parts.limitPerSecond,
+      /** The same comparisons by server CPU per request, independent of what saturates the load generator. */
+      protectedVsExpressByCpu: peer.serverCpuUsPerRequest / me.serverCpuUsPerRequest,
+      protectedVsRawCryptoByCpu: raw.serverCpuUsPerRequest / me.serverCpuUsPerRequest,
+    };
+    const checks: [string, string, boolean][] = [
+      [`protected route / Express+jsonwebtoken ≥ ${TARGETS.protectedVsExpress}`, fmt(ratios.protectedVsExpress, 2), ratios.protectedVsExpress >= TARGETS.protectedVsExpress],
+      [`protected route / raw-crypto node:http ≥ ${TARGETS.protectedVsRawCrypto}`, fmt(ratios.protectedVsRawCrypto, 2), ratios.protectedVsRawCrypto >= TARGETS.protectedVsRawCrypto],
+      [`refresh / raw rotation tx ≥ ${TARGETS.refreshVsRawTransaction}`, fmt(ratios.refreshVsRawTransaction, 2), ratios.refreshVsRawTransaction >= TARGETS.refreshVsRawTransaction],
+      [`refresh p99 < ${TARGETS.refreshP99Ms} ms at ${CONNECTIONS} connections`, fmt(refresh.p99Ms, 1), refresh.p99Ms < TARGETS.refreshP99Ms],
+      [`server RSS peak < ${TARGETS.rssMb} MB`, fmt(rssMb, 1), rssMb < TARGETS.rssMb],
+      [`web initial JS gzip < ${TARGETS.webInitialJsGzipKb} KB`, fmt(jsKb, 1), jsKb < TARGETS.webInitialJsGzipKb],
+      ["non-2xx answers and errors during HTTP runs = 0", String(failures), failures === 0],
+    ];
+    console.log("\ntarget".padEnd(58) + "measured".padStart(10));
+    for (const [name, value, ok] of checks) console.log(`${name.padEnd(57)}${value.padStart(10)}  ${ok ? "ok" : "MISSED"}`);
+    console.log(`${"sign-in / its parts limit (reported)".padEnd(57)}${fmt(ratios.signInVsParts, 2).padStart(10)}`);
+    console.log(`${"protected route / Express+jsonwebtoken, by server CPU".padEnd(57)}${fmt(ratios.protectedVsExpressByCpu, 2).padStart(10)}`);
+    console.log(`${"protected route / raw-crypto node:http, by server CPU".padEnd(57)}${fmt(ratios.protectedVsRawCryptoByCpu, 2).padStart(10)}`);
+
+    const results = {
+      commit: commit(),
+      date: new Date().toISOString(),
+      settings: { connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, runs: RUNS, signInConcurrency: SIGN_IN_CONCURRENCY },
+      http: { me, rawCryptoHttp: raw, expressJsonwebtoken: peer, refresh },
+      rawRotationPerSecond: { normal: rawRotation, full: rawRotationFull },
+      signIn: { perSecond: signIns, parts },
+      rssPeakMb: rssMb,
+      webInitialJsGzipKb: jsKb,
+      ratios,
+      targets: Object.fromEntries(checks.map(([name, value, ok]) => [name, { value, ok }])),
+    };
+    const dir = join(ROOT, "bench/results");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${results.date.replace(/[:.]/g, "-")}-${results.commit}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nResults written to ${file}`);
+  } finally {
+    for (const child of baselines) child.kill("SIGTERM");
+    await server.stop();
+  }
+}
+
+await main();
