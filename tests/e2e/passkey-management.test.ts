@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -95,10 +95,7 @@ describe("recovering an account with a recovery code", () => {
     expect(await fresh.page.textContent("#profile-username")).toBe("bob");
     expect(await fresh.page.textContent("#recovery-remaining")).toContain("9 unused");
 
-    await old.page.evaluate(() => {
-      history.pushState(null, "", "/account");
-      dispatchEvent(new PopStateEvent("popstate"));
-    });
+    await goInApp(old.page, "/account");
     await old.page.waitForSelector("#sign-in");
     expect(await old.page.textContent(".status")).toContain("Your session was ended");
   });
