@@ -1,11 +1,12 @@
 // Account recovery without passwords: a one-time recovery code buys a short grant that can do
 // one thing, register a new passkey. Using it ends every other session of the account.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { RegistrationResponse } from "../../shared/schemas.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
+import { hashSecretToken } from "./secrets.ts";
 import { hashRecoveryCode, isWellFormedRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.ts";
 import { creationOptions, verifyNewPasskey } from "./registration.ts";
 import { revokeAllSessions, startSession, type IssuedSession } from "./sessions.ts";
@@ -13,7 +14,7 @@ import { revokeAllSessions, startSession, type IssuedSession } from "./sessions.
 export const RECOVERY_GRANT_TTL_SECONDS = 600;
 const GRANT_BYTES = 32;
 
-const hashGrant = (token: string) => createHash("sha256").update(token).digest("hex");
+const hashGrant = hashSecretToken;
 
 /** Exchanges username + recovery code for a grant. Wrong name and wrong code are one answer. */
 export async function redeemRecoveryCode(

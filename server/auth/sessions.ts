@@ -1,10 +1,11 @@
 // Sessions and their refresh tokens: opaque 256-bit secrets stored as SHA-256 hashes, rotated on
 // every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
+import { hashSecretToken } from "./secrets.ts";
 
 const REFRESH_TOKEN_BYTES = 32;
 /**
@@ -25,9 +26,7 @@ export interface IssuedSession {
   refreshTokenMaxAgeSeconds: number;
 }
 
-export function hashRefreshToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
+export const hashRefreshToken = hashSecretToken;
 
 function newRefreshToken(sessionId: string, parentId: string | null, now: number): { token: string; record: NewRefreshToken } {
   const token = randomBytes(REFRESH_TOKEN_BYTES).toString("base64url");

@@ -3,14 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 4;
 
 let server: ServerProcess;
 let browser: BrowserSession;
 let tab: AuthenticatorPage;
-const requests: string[] = [];
+let requests: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -18,10 +18,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   tab = await pageWithAuthenticator(browser.context);
   tab.page.on("pageerror", (error) => pageErrors.push(error.message));
-  tab.page.on("response", (response) => {
-    const path = new URL(response.url()).pathname;
-    if (path.startsWith("/auth/") || path.startsWith("/api/")) requests.push(`${path} ${response.status()}`);
-  });
+  requests = recordApiResponses(tab.page);
 });
 
 afterAll(async () => {
@@ -75,11 +72,7 @@ describe("passkey sign-in in Chromium", () => {
     const solo = await launchChromium();
     try {
       const { page } = await pageWithAuthenticator(solo.context);
-      const log: string[] = [];
-      page.on("response", (response) => {
-        const path = new URL(response.url()).pathname;
-        if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
-      });
+      const log = recordApiResponses(page);
       await page.clock.install();
       await signUpInBrowser(page, server.origin, { username: "bob" });
       await page.clock.pauseAt(Date.now() + 100);

@@ -1,6 +1,4 @@
 // Passkey management and recovery in Chromium, as a person with a new device would do it.
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
@@ -18,14 +16,6 @@ async function device(): Promise<AuthenticatorPage> {
 
 const passkeyNames = () => tab.page.locator("#passkeys .passkey-name").allTextContents();
 
-function serverRows(sql: string): unknown[] {
-  const db = new Database(join(server.dataDir, "auth.db"), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all();
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
   server = await startServer();
@@ -67,7 +57,7 @@ describe("managing passkeys on the account page", () => {
     await tab.page.waitForFunction(() => document.querySelectorAll("#passkeys li").length === 1);
     expect(await passkeyNames()).toEqual(["Laptop"]);
     expect(await tab.page.textContent(".status")).toContain("Removed");
-    expect(serverRows("SELECT name FROM passkeys")).toEqual([{ name: "Laptop" }]);
+    expect(server.query("SELECT name FROM passkeys")).toEqual([{ name: "Laptop" }]);
     expect(await tab.page.textContent("#activity")).toContain("Passkey removed");
   });
 

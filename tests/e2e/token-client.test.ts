@@ -1,12 +1,10 @@
 // The web app's token client in Chromium: tabs sharing one session, single-flight refresh,
 // cross-tab sign-out, revoked sessions, and where the tokens are (not) kept.
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 3;
 
@@ -27,24 +25,12 @@ async function profile(): Promise<BrowserSession> {
   return browser;
 }
 
-function recordRequests(page: Page): string[] {
-  const log: string[] = [];
-  page.on("response", (response) => {
-    const path = new URL(response.url()).pathname;
-    if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
-  });
-  return log;
-}
+const recordRequests = recordApiResponses;
 
 const signUp = (tab: AuthenticatorPage, username: string) => signUpInBrowser(tab.page, server.origin, { username });
 
 function serverCount(sql: string): number {
-  const db = new Database(join(server.dataDir, "auth.db"), { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  return (server.query(sql)[0] as { n: number }).n;
 }
 
 async function twoTabsKeepWorking(username: string, options: { withoutWebLocks: boolean }) {

@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -15,6 +16,8 @@ export interface ServerProcess {
   pid: number;
   dataDir: string;
   output(): string;
+  /** Reads the server's database (read-only), to assert on stored state. */
+  query(sql: string): unknown[];
   stop(): Promise<void>;
 }
 
@@ -70,6 +73,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     pid: child.pid!,
     dataDir,
     output: () => output,
+    query: (sql) => {
+      const db = new Database(join(dataDir, "auth.db"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all();
+      } finally {
+        db.close();
+      }
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

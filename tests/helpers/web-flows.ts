@@ -21,3 +21,13 @@ export async function goInApp(page: Page, path: string): Promise<void> {
     dispatchEvent(new PopStateEvent("popstate"));
   }, path);
 }
+
+/** Records "<path> <status>" for every /auth/* and /api/* response the page receives. */
+export function recordApiResponses(page: Page): string[] {
+  const log: string[] = [];
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith("/auth/") || path.startsWith("/api/")) log.push(`${path} ${response.status()}`);
+  });
+  return log;
+}
