@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 4;
 
@@ -103,10 +103,8 @@ describe("passkey sign-in in Chromium", () => {
     expect(refresh).toBe(401);
   });
 
-  it("signs in again with the passkey button, no username typed", async () => {
-    await tab.setPresence(true);
-    await tab.page.click("#sign-in");
-    await tab.page.waitForSelector("#profile-username");
+  it("signs in again with the passkey, no username typed", async () => {
+    await pressSignIn(tab);
     expect(await profileName()).toBe("alice");
   });
 

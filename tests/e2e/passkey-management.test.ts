@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -44,8 +44,7 @@ describe("managing passkeys on the account page", () => {
     await tab.setPresence(false);
     await tab.page.click("#sign-out");
     await tab.page.waitForSelector("#sign-in");
-    await tab.setPresence(true);
-    await tab.page.click("#sign-in");
+    await pressSignIn(tab);
     await tab.page.waitForSelector("#sessions li");
     expect(await tab.page.textContent("#sessions")).toContain("with “Laptop”");
   });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -58,8 +58,7 @@ describe("sessions across devices", () => {
   });
 
   it("shows why on the timeline after signing back in", async () => {
-    await laptop.setPresence(true);
-    await laptop.page.click("#sign-in");
+    await pressSignIn(laptop);
     await laptop.page.waitForSelector("#activity li");
     expect(await laptop.page.textContent("#activity")).toContain("Signed out everywhere");
   });

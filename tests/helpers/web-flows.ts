@@ -31,3 +31,16 @@ export function recordApiResponses(page: Page): string[] {
   });
   return log;
 }
+
+/**
+ * Presses "Sign in with a passkey" with the authenticator's presence on. The sign-in page arms an
+ * autofill request as soon as it shows; once presence is on, that request may answer before the
+ * press lands and the page moves on by itself. The press is one synchronous DOM click, so it
+ * either starts the button's ceremony or finds the page already signed in; never a click left
+ * waiting for a button that is gone.
+ */
+export async function pressSignIn(tab: { page: Page; setPresence(enabled: boolean): Promise<void> }): Promise<void> {
+  await tab.setPresence(true);
+  await tab.page.evaluate(() => document.querySelector<HTMLButtonElement>("#sign-in")?.click());
+  await tab.page.waitForSelector("#profile-username");
+}
