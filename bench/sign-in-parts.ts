@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { decodeAttestationObject, parseAuthenticatorData } from "@simplewebauthn/server/helpers";
 import { issueAccessToken } from "../server/auth/access-tokens.ts";
+import { MAX_PENDING_CHALLENGES } from "../server/auth/challenges.ts";
 import { loadServerKeys } from "../server/auth/signing-keys.ts";
 import { systemClock } from "../server/clock.ts";
 import { loadConfig } from "../server/config.ts";
@@ -39,7 +40,7 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
   try {
     const config = loadConfig({ DATABASE_URL: `file:${join(dir, "auth.db")}`, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
     const store = createSqliteStore(database.db);
-    const keys = await loadServerKeys({ store, clock: systemClock, keyEncryptionSecret: config.keyEncryptionSecret!, accessTokenTtlSeconds: 600 });
+    const keys = await loadServerKeys({ store, clock: systemClock, keyEncryptionSecret: config.keyEncryptionSecret!, accessTokenTtlSeconds: 600, rotationIntervalSeconds: 0 });
     const deps = { config, store, clock: systemClock, keys };
 
     // One real credential and assertion to verify repeatedly.
@@ -82,8 +83,10 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
     const storageMs = await timePerCall(iterations, async (i) => {
       const t = Date.now();
       const value = `challenge-${i}`;
-      await store.challenges.deleteExpired(t);
-      await store.challenges.insert({ challenge: value, purpose: "authentication", userId: null, username: null, displayName: null, webauthnUserId: null, expiresAt: t + 300_000, createdAt: t });
+      await store.challenges.insert(
+        { challenge: value, purpose: "authentication", userId: null, username: null, displayName: null, webauthnUserId: null, expiresAt: t + 300_000, createdAt: t },
+        { now: t, maxPending: MAX_PENDING_CHALLENGES },
+      );
       await store.challenges.consume(value);
       await store.passkeys.findByCredentialId(registration.id);
       await store.users.findById(user.id);

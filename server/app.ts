@@ -7,7 +7,7 @@ import type { AppEnv } from "./app-env.ts";
 import { createAccessTokenVerifier } from "./auth/access-tokens.ts";
 import type { AuthDeps } from "./auth/deps.ts";
 import { AppError } from "./errors.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -36,11 +36,15 @@ const API_ROUTE_PATTERNS = Object.values(ROUTES).map((route) => new RegExp(`^${r
 const isKnownRoute = (path: string) => API_ROUTE_PATTERNS.some((pattern) => pattern.test(path));
 
 export function createApp(appDeps: AppDeps) {
-  const deps: AuthDeps & AppDeps = { ...appDeps, accessTokens: createAccessTokenVerifier(appDeps) };
+  const deps = {
+    ...appDeps,
+    accessTokens: createAccessTokenVerifier(appDeps),
+    rateLimits: createRateLimits(appDeps.config, appDeps.clock),
+  };
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const app = new Hono<AppEnv>();
 
-  app.use(requestContext());
+  app.use(requestContext(deps.config.trustProxyHops));
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
@@ -74,7 +78,7 @@ export function createApp(appDeps: AppDeps) {
       }),
     );
   }
-  app.use("/auth/*", rateLimit({ limitPerMinute: deps.config.rateLimitPerMinute, clock: deps.clock }));
+  app.use("/auth/*", rateLimitByIp(deps.rateLimits.ip));
 
   app.route("/", registrationRoutes(deps));
   app.route("/", passkeyLoginRoutes(deps));

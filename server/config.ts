@@ -18,6 +18,11 @@ export interface Config {
   maxSessionsPerUser: number;
   adminUsernames: readonly string[];
   rateLimitPerMinute: number;
+  rateLimitPerAccountPerMinute: number;
+  /** Proxies in front of us whose X-Forwarded-For entries are trusted; 0 trusts none (the socket address counts). */
+  trustProxyHops: number;
+  /** Age at which the signing key is retired and a new one made; 0 never rotates by itself. */
+  signingKeyRotationIntervalSeconds: number;
   /** Absent in development: main.ts then keeps a generated one in the data folder. */
   keyEncryptionSecret: string | undefined;
   production: boolean;
@@ -96,6 +101,9 @@ export function loadConfig(env: Env): Config {
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
     rateLimitPerMinute: integer("RATE_LIMIT_PER_MINUTE", 60, 0),
+    rateLimitPerAccountPerMinute: integer("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", 10, 0),
+    trustProxyHops: integer("TRUST_PROXY_HOPS", 0, 0, 10),
+    signingKeyRotationIntervalSeconds: integer("SIGNING_KEY_ROTATION_INTERVAL", 2_592_000, 0),
     keyEncryptionSecret,
     production,
   };

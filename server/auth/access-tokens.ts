@@ -48,9 +48,9 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(
       token,
-      (header: JWTHeaderParameters) => {
+      async (header: JWTHeaderParameters) => {
         // Only our own keys by kid: jku, x5u and embedded jwk headers are never followed.
-        const key = header.kid === undefined ? undefined : deps.keys.publicKeys.get(header.kid);
+        const key = typeof header.kid === "string" ? await deps.keys.publicKey(header.kid) : undefined;
         if (!key) throw new AppError("token_invalid", { message: "The access token was signed with an unknown key." });
         return key;
       },

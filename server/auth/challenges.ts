@@ -7,6 +7,12 @@ import type { AuthDeps } from "./deps.ts";
 
 export const CHALLENGE_BYTES = 32;
 export const CHALLENGE_TTL_SECONDS = 300;
+/**
+ * Challenges kept at most. A flood of options calls past it pushes out the oldest pending ones:
+ * their ceremonies fail with challenge_not_found and the person retries; the table stays bounded.
+ * 10,000 is about 33 options calls a second sustained over the 5-minute TTL.
+ */
+export const MAX_PENDING_CHALLENGES = 10_000;
 
 export interface ChallengeContext {
   userId?: string | null;
@@ -22,7 +28,6 @@ export async function createChallenge(
   context: ChallengeContext = {},
 ): Promise<string> {
   const now = deps.clock.now().getTime();
-  await deps.store.challenges.deleteExpired(now);
   const challenge = randomBytes(CHALLENGE_BYTES).toString("base64url");
   await deps.store.challenges.insert({
     challenge,
@@ -33,7 +38,7 @@ export async function createChallenge(
     webauthnUserId: context.webauthnUserId ?? null,
     expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
     createdAt: now,
-  });
+  }, { now, maxPending: MAX_PENDING_CHALLENGES });
   return challenge;
 }
 

@@ -1,5 +1,6 @@
 // Access-token signing keys: made on first start, private part kept as a JWE under
-// KEY_ENCRYPTION_SECRET, loaded and imported once at start.
+// KEY_ENCRYPTION_SECRET, imported once per key. Rotated every SIGNING_KEY_ROTATION_INTERVAL (or
+// by `npm run keys:rotate`); a retired key stays published until the last token it signed expires.
 import { randomUUID } from "node:crypto";
 import {
   calculateJwkThumbprint,
@@ -12,20 +13,31 @@ import {
   type JWK,
 } from "jose";
 import type { Clock } from "../clock.ts";
-import type { Store } from "../db/store.ts";
+import type { SigningKeyRecord, Store } from "../db/store.ts";
 import { deriveSecretKey } from "./secrets.ts";
 
 export const SIGNING_ALG = "ES256";
 
 export interface ServerKeys {
-  current: { kid: string; privateKey: CryptoKey };
-  /** Verification keys by kid: the current one and retired ones still inside their validity. */
-  publicKeys: ReadonlyMap<string, CryptoKey>;
-  jwks: { keys: JWK[] };
+  /** The key that signs new access tokens. */
+  readonly current: { kid: string; privateKey: CryptoKey };
+  /** Verification keys by kid: the current one and retired ones until the last token they signed expires. */
+  readonly publicKeys: ReadonlyMap<string, CryptoKey>;
+  readonly jwks: { keys: JWK[] };
   /** HMAC key for the decoy credentials shown for unknown usernames. */
-  decoyKey: Uint8Array;
+  readonly decoyKey: Uint8Array;
   /** HMAC key recovery codes are stored under, so a copied database cannot be brute-forced offline. */
-  recoveryCodeKey: Uint8Array;
+  readonly recoveryCodeKey: Uint8Array;
+  /**
+   * The verification key for `kid`. A kid not known here makes one re-read of storage (another
+   * instance, or `npm run keys:rotate`, may have rotated), at most once per RELOAD_THROTTLE_MS,
+   * so made-up kids cannot turn into a storage flood.
+   */
+  publicKey(kid: string): Promise<CryptoKey | undefined>;
+  /** Re-reads storage, rotating first when the current key is older than the rotation interval. */
+  refresh(): Promise<void>;
+  /** Retires the current key now and signs with a new one; returns the new kid. */
+  rotate(): Promise<string>;
 }
 
 export interface LoadKeysOptions {
@@ -34,37 +46,95 @@ export interface LoadKeysOptions {
   keyEncryptionSecret: string;
   /** A retired key stays published this long after retirement: the longest an access token it signed lives. */
   accessTokenTtlSeconds: number;
+  /** Age at which refresh() retires the current key; 0 never rotates by itself. */
+  rotationIntervalSeconds: number;
 }
 
+export const RELOAD_THROTTLE_MS = 10_000;
+
 export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKeys> {
+  const { store, clock } = options;
   const encryptionKey = deriveSecretKey(options.keyEncryptionSecret, "signing-key-encryption");
-  const now = options.clock.now().getTime();
-  let records = await options.store.signingKeys.list();
-  if (!records.some((key) => key.retiredAt === null)) {
-    await options.store.signingKeys.insert(await createSigningKey(encryptionKey, now));
-    records = await options.store.signingKeys.list();
-  }
-  const current = records.find((key) => key.retiredAt === null)!;
-  const published = records.filter(
-    (key) => key.retiredAt === null || key.retiredAt + options.accessTokenTtlSeconds * 1000 > now,
-  );
+  const imported = new Map<string, CryptoKey>();
+  let current!: ServerKeys["current"];
+  let publicKeys = new Map<string, CryptoKey>();
+  let jwks: ServerKeys["jwks"] = { keys: [] };
+  let lastReadAt = 0;
 
-  const publicJwks = published.map((key) => ({ ...(JSON.parse(key.publicJwk) as JWK), kid: key.kid, alg: key.alg, use: "sig" }));
-  const publicKeys = new Map<string, CryptoKey>();
-  for (const jwk of publicJwks) publicKeys.set(jwk.kid, (await importJWK(jwk, SIGNING_ALG)) as CryptoKey);
+  const importPublic = async (jwk: JWK & { kid: string }) => {
+    let key = imported.get(jwk.kid);
+    if (!key) imported.set(jwk.kid, (key = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey));
+    return key;
+  };
 
-  const { plaintext } = await compactDecrypt(current.privateJwkEncrypted, encryptionKey).catch((cause: unknown) => {
-    throw new Error("Cannot decrypt the signing key: KEY_ENCRYPTION_SECRET differs from the one it was stored with.", { cause });
-  });
-  const privateKey = (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, SIGNING_ALG)) as CryptoKey;
+  const read = async () => {
+    const now = clock.now().getTime();
+    lastReadAt = now;
+    let records = await store.signingKeys.list();
+    if (!records.some((key) => key.retiredAt === null)) {
+      await store.signingKeys.insert(await createSigningKey(encryptionKey, now));
+      records = await store.signingKeys.list();
+    }
+    const record = records.find((key) => key.retiredAt === null)!;
+    // The current key first, then retired ones, most recently retired first.
+    const published = records
+      .filter((key) => key.retiredAt === null || key.retiredAt + options.accessTokenTtlSeconds * 1000 > now)
+      .sort((a, b) => (b.retiredAt ?? Infinity) - (a.retiredAt ?? Infinity));
+    const publicJwks = published.map((key) => ({ ...(JSON.parse(key.publicJwk) as JWK), kid: key.kid, alg: key.alg, use: "sig" }));
+    const nextPublicKeys = new Map<string, CryptoKey>();
+    for (const jwk of publicJwks) nextPublicKeys.set(jwk.kid, await importPublic(jwk));
+    if (current?.kid !== record.kid) current = { kid: record.kid, privateKey: await decryptPrivateKey(record, encryptionKey) };
+    publicKeys = nextPublicKeys;
+    jwks = { keys: publicJwks };
+    return record;
+  };
+
+  const rotate = async (currentKid: string) => {
+    const now = clock.now().getTime();
+    await store.signingKeys.rotate({ currentKid, retiredAt: now, next: await createSigningKey(encryptionKey, now) });
+    // Whether this call or another instance rotated, storage now holds the current key.
+    await read();
+  };
+
+  const initial = await read();
+  const dueForRotation = (createdAt: number) =>
+    options.rotationIntervalSeconds > 0 && clock.now().getTime() - createdAt >= options.rotationIntervalSeconds * 1000;
+  if (dueForRotation(initial.createdAt)) await rotate(initial.kid);
 
   return {
-    current: { kid: current.kid, privateKey },
-    publicKeys,
-    jwks: { keys: publicJwks },
+    get current() {
+      return current;
+    },
+    get publicKeys() {
+      return publicKeys;
+    },
+    get jwks() {
+      return jwks;
+    },
     decoyKey: deriveSecretKey(options.keyEncryptionSecret, "login-decoy"),
     recoveryCodeKey: deriveSecretKey(options.keyEncryptionSecret, "recovery-code"),
+    async publicKey(kid) {
+      const key = publicKeys.get(kid);
+      if (key || clock.now().getTime() - lastReadAt < RELOAD_THROTTLE_MS) return key;
+      await read();
+      return publicKeys.get(kid);
+    },
+    async refresh() {
+      const record = await read();
+      if (dueForRotation(record.createdAt)) await rotate(record.kid);
+    },
+    async rotate() {
+      await rotate(current.kid);
+      return current.kid;
+    },
   };
+}
+
+async function decryptPrivateKey(record: SigningKeyRecord, encryptionKey: Uint8Array): Promise<CryptoKey> {
+  const { plaintext } = await compactDecrypt(record.privateJwkEncrypted, encryptionKey).catch((cause: unknown) => {
+    throw new Error("Cannot decrypt the signing key: KEY_ENCRYPTION_SECRET differs from the one it was stored with.", { cause });
+  });
+  return (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, SIGNING_ALG)) as CryptoKey;
 }
 
 async function createSigningKey(encryptionKey: Uint8Array, now: number) {

@@ -165,6 +165,12 @@ export function createSqliteStore(db: SqliteDb): Store {
       .prepare(),
     consumeChallenge: db.delete(challenges).where(eq(challenges.challenge, p("challenge"))).returning().prepare(),
     deleteExpiredChallenges: db.delete(challenges).where(lt(challenges.expiresAt, p("now"))).prepare(),
+    // rowid grows with each insert, so the rows at or below max(rowid) - maxPending are the oldest.
+    trimChallenges: db
+      .delete(challenges)
+      .where(sql`rowid <= (SELECT max(rowid) FROM ${challenges}) - ${p("maxPending")}`)
+      .prepare(),
+    countChallenges: db.select({ n: sql<number>`count(*)` }).from(challenges).prepare(),
     passkeyByCredentialId: db.select().from(passkeys).where(eq(passkeys.credentialId, p("credentialId"))).prepare(),
     passkeyDescriptors: db
       .select({ credentialId: passkeys.credentialId, transports: passkeys.transports })
@@ -270,6 +276,11 @@ export function createSqliteStore(db: SqliteDb): Store {
         retiredAt: p("retiredAt"),
       })
       .prepare(),
+    retireSigningKey: db
+      .update(signingKeys)
+      .set({ retiredAt: sql`${p("retiredAt")}` })
+      .where(and(eq(signingKeys.kid, p("kid")), isNull(signingKeys.retiredAt)))
+      .prepare(),
     insertAudit: db
       .insert(auditEvents)
       .values({
@@ -322,11 +333,15 @@ export function createSqliteStore(db: SqliteDb): Store {
       },
     },
     challenges: {
-      insert: async (challenge) => {
-        q.insertChallenge.run(challenge);
+      insert: async (challenge, { now, maxPending }) => {
+        db.transaction(() => {
+          q.deleteExpiredChallenges.run({ now });
+          q.insertChallenge.run(challenge);
+          q.trimChallenges.run({ maxPending });
+        });
       },
       consume: async (challenge) => q.consumeChallenge.get({ challenge }) ?? null,
-      deleteExpired: async (now) => q.deleteExpiredChallenges.run({ now }).changes,
+      count: async () => q.countChallenges.get()?.n ?? 0,
     },
     passkeys: {
       findByCredentialId: async (credentialId) => {
@@ -423,6 +438,12 @@ export function createSqliteStore(db: SqliteDb): Store {
       insert: async (key) => {
         q.insertSigningKey.run(key);
       },
+      rotate: async ({ currentKid, retiredAt, next }) =>
+        db.transaction(() => {
+          if (q.retireSigningKey.run({ kid: currentKid, retiredAt }).changes !== 1) return false;
+          q.insertSigningKey.run(next);
+          return true;
+        }),
     },
     audit: {
       record: async (event) => {

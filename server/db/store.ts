@@ -165,10 +165,14 @@ export interface Store {
     createWithPasskey(user: UserRecord, passkey: PasskeyRecord): Promise<RegisterOutcome>;
   };
   challenges: {
-    insert(challenge: ChallengeRecord): Promise<void>;
+    /**
+     * Deletes expired challenges, inserts this one, and keeps at most `maxPending` (the newest):
+     * a flood of options calls cannot grow the table without bound. One atomic step.
+     */
+    insert(challenge: ChallengeRecord, bounds: { now: number; maxPending: number }): Promise<void>;
     /** Deletes and returns the challenge: a second call for the same value finds nothing. */
     consume(challenge: string): Promise<ChallengeRecord | null>;
-    deleteExpired(now: number): Promise<number>;
+    count(): Promise<number>;
   };
   passkeys: {
     findByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
@@ -224,6 +228,11 @@ export interface Store {
   signingKeys: {
     list(): Promise<SigningKeyRecord[]>;
     insert(key: SigningKeyRecord): Promise<void>;
+    /**
+     * Retires `currentKid` and inserts `next` as the current key, atomically; false (and nothing
+     * written) when `currentKid` is no longer current (another instance rotated first).
+     */
+    rotate(input: { currentKid: string; retiredAt: number; next: SigningKeyRecord }): Promise<boolean>;
   };
   audit: {
     record(event: AuditEventInput): Promise<void>;

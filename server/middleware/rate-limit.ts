@@ -1,34 +1,68 @@
-// Fixed-window rate limit per client IP: 429 rate_limited with Retry-After past the limit.
+// Fixed-window rate limits: per client IP on every /auth/* route, and per account on the
+// ceremonies that name one (username). Past a limit: 429 rate_limited with Retry-After.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 
 const WINDOW_MS = 60_000;
-/** Past this many tracked clients, windows that have ended are dropped. */
-const MAX_TRACKED_CLIENTS = 10_000;
+/** Past this many tracked keys, windows that have ended are dropped. */
+const MAX_TRACKED_KEYS = 10_000;
 
-export function rateLimit(options: { limitPerMinute: number; clock: Clock }) {
-  const windows = new Map<string, { startedAt: number; count: number }>();
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (options.limitPerMinute === 0) return next();
-    const now = options.clock.now().getTime();
-    const key = c.var.requestContext.ip ?? "unknown";
-    let window = windows.get(key);
+/** Counts hits per key in one-minute windows, in bounded memory. limitPerMinute 0 turns it off. */
+export class RateLimiter {
+  readonly #windows = new Map<string, { startedAt: number; count: number }>();
+  readonly #limitPerMinute: number;
+  readonly #clock: Clock;
+
+  constructor(limitPerMinute: number, clock: Clock) {
+    this.#limitPerMinute = limitPerMinute;
+    this.#clock = clock;
+  }
+
+  /** Counts one hit for `key`; throws 429 rate_limited (with Retry-After) past the limit. */
+  hit(key: string, message?: string): void {
+    if (this.#limitPerMinute === 0) return;
+    const now = this.#clock.now().getTime();
+    let window = this.#windows.get(key);
     if (!window || now - window.startedAt >= WINDOW_MS) {
-      if (windows.size >= MAX_TRACKED_CLIENTS) {
-        for (const [client, w] of windows) if (now - w.startedAt >= WINDOW_MS) windows.delete(client);
-        // Still full: forget the oldest window rather than grow without bound.
-        if (windows.size >= MAX_TRACKED_CLIENTS) windows.delete(windows.keys().next().value!);
-      }
+      if (this.#windows.size >= MAX_TRACKED_KEYS) this.#evict(now);
       window = { startedAt: now, count: 0 };
-      windows.set(key, window);
+      this.#windows.set(key, window);
     }
     window.count += 1;
-    if (window.count > options.limitPerMinute) {
+    if (window.count > this.#limitPerMinute) {
       const retryAfterSeconds = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));
-      throw new AppError("rate_limited", { headers: { "Retry-After": String(retryAfterSeconds) } });
+      throw new AppError("rate_limited", { message, headers: { "Retry-After": String(retryAfterSeconds) } });
     }
+  }
+
+  #evict(now: number): void {
+    for (const [key, window] of this.#windows) if (now - window.startedAt >= WINDOW_MS) this.#windows.delete(key);
+    // Still full: forget the oldest window rather than grow without bound.
+    if (this.#windows.size >= MAX_TRACKED_KEYS) this.#windows.delete(this.#windows.keys().next().value!);
+  }
+}
+
+export interface RateLimits {
+  /** Per client IP (as resolved by requestContext, so through trusted proxies only). */
+  ip: RateLimiter;
+  /** Per account name, whatever IPs the attempts come from; unknown names count like known ones. */
+  account: RateLimiter;
+}
+
+export function createRateLimits(config: { rateLimitPerMinute: number; rateLimitPerAccountPerMinute: number }, clock: Clock): RateLimits {
+  return { ip: new RateLimiter(config.rateLimitPerMinute, clock), account: new RateLimiter(config.rateLimitPerAccountPerMinute, clock) };
+}
+
+export function rateLimitByIp(limiter: RateLimiter) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    limiter.hit(c.var.requestContext.ip ?? "unknown");
     await next();
   });
+}
+
+/** Counts an attempt on the account `username` names (already normalised). */
+export function limitAccount(limits: RateLimits, username: string): void {
+  limits.account.hit(username, "Too many attempts for this account. Try again in a minute.");
 }

@@ -10,6 +10,10 @@ import type { AuthDeps } from "../auth/deps.ts";
 import type { IssuedSession } from "../auth/sessions.ts";
 import type { UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
+import type { RateLimits } from "../middleware/rate-limit.ts";
+
+/** What the ceremony routes need besides the domain: the rate limiters createApp built. */
+export type RouteDeps = AuthDeps & { rateLimits: RateLimits };
 
 /** Parses the JSON body (an empty body reads as {}) and validates it; 400 invalid_request otherwise. */
 export async function readBody<TSchema extends v.GenericSchema>(c: Context, schema: TSchema): Promise<v.InferOutput<TSchema>> {

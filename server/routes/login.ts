@@ -3,14 +3,15 @@ import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
 import { AuthenticationResponse, LoginOptionsRequest } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
-import type { AuthDeps } from "../auth/deps.ts";
 import { finishLogin, startLogin } from "../auth/login.ts";
-import { readBody, respondWithSession } from "./http.ts";
+import { limitAccount } from "../middleware/rate-limit.ts";
+import { readBody, respondWithSession, type RouteDeps } from "./http.ts";
 
-export function passkeyLoginRoutes(deps: AuthDeps) {
+export function passkeyLoginRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.loginOptions, async (c) => {
       const request = await readBody(c, LoginOptionsRequest);
+      if (request.username !== undefined) limitAccount(deps.rateLimits, request.username);
       return c.json(await startLogin(deps, request));
     })
     .post(ROUTES.loginVerify, async (c) => {

@@ -4,17 +4,18 @@ import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
 import { RecoverRequest, RecoveryOptionsRequest, RecoveryVerifyRequest } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
-import type { AuthDeps } from "../auth/deps.ts";
 import { finishRecovery, redeemRecoveryCode, startRecoveryRegistration } from "../auth/recovery.ts";
 import { issueRecoveryCodes } from "../auth/recovery-codes.ts";
 import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
-import { readBody, respondWithSession } from "./http.ts";
+import { limitAccount } from "../middleware/rate-limit.ts";
+import { readBody, respondWithSession, type RouteDeps } from "./http.ts";
 
-export function recoveryRoutes(deps: AuthDeps) {
+export function recoveryRoutes(deps: RouteDeps) {
   const signedIn = requireUser(deps);
   return new Hono<AppEnv>()
     .post(ROUTES.recover, async (c) => {
       const { username, code } = await readBody(c, RecoverRequest);
+      limitAccount(deps.rateLimits, username);
       return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
     })
     .post(ROUTES.recoverOptions, async (c) => {

@@ -3,14 +3,15 @@ import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
 import { RegisterOptionsRequest, RegistrationResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
-import type { AuthDeps } from "../auth/deps.ts";
 import { finishRegistration, startRegistration } from "../auth/registration.ts";
-import { readBody, respondWithSession } from "./http.ts";
+import { limitAccount } from "../middleware/rate-limit.ts";
+import { readBody, respondWithSession, type RouteDeps } from "./http.ts";
 
-export function registrationRoutes(deps: AuthDeps) {
+export function registrationRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.registerOptions, async (c) => {
       const request = await readBody(c, RegisterOptionsRequest);
+      limitAccount(deps.rateLimits, request.username);
       return c.json(await startRegistration(deps, request));
     })
     .post(ROUTES.registerVerify, async (c) => {

@@ -1,4 +1,4 @@
-// npm run admin -- grant|revoke <username>, run as a real process against a database file.
+// The command-line tools (npm run admin, npm run keys:*), run as real processes against a database file.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../server/db/client.ts";
-import { createTestApp } from "../helpers/harness.ts";
+import { createTestApp, TEST_KEY_ENCRYPTION_SECRET } from "../helpers/harness.ts";
 
 const run = promisify(execFile);
 let dir: string;
@@ -21,10 +21,12 @@ beforeEach(async () => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function admin(...args: string[]) {
+const admin = (...args: string[]) => cli("scripts/admin.ts", ...args);
+
+async function cli(script: string, ...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", script, ...args], {
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET },
     });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
@@ -64,5 +66,35 @@ describe("npm run admin", () => {
   it("fails clearly for an unknown user or a wrong command", async () => {
     expect(await admin("grant", "nobody")).toMatchObject({ code: 1, output: expect.stringContaining("No user named") });
     expect(await admin("promote", "alice")).toMatchObject({ code: 2, output: expect.stringContaining("usage") });
+  });
+});
+
+describe("npm run keys:rotate", () => {
+  const keyRows = () => {
+    const db = openDatabase(databaseUrl.slice("file:".length));
+    const rows = db.sqlite.prepare("SELECT kid, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, rowid").all() as { kid: string; retiredAt: number | null }[];
+    db.close();
+    return rows;
+  };
+
+  it("retires the current key, makes a new one, and lists both as published", async () => {
+    const [before] = keyRows();
+    const result = await cli("scripts/keys.ts", "rotate");
+    expect(result.code).toBe(0);
+    const after = keyRows();
+    expect(after).toHaveLength(2);
+    expect(after[0]).toEqual({ kid: before!.kid, retiredAt: expect.any(Number) });
+    expect(after[1]).toEqual({ kid: expect.any(String), retiredAt: null });
+    expect(result.output).toContain(`Signing with ${after[1]!.kid} now`);
+    expect(result.output).toMatch(new RegExp(`${before!.kid} .* retired .* published`));
+  });
+
+  it("fails clearly with the wrong secret, and changes nothing", async () => {
+    const before = keyRows();
+    const wrong = await run(process.execPath, ["--import", "tsx", "scripts/keys.ts", "rotate"], {
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, KEY_ENCRYPTION_SECRET: "another-secret-of-enough-length-0123456789" },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining("KEY_ENCRYPTION_SECRET differs") });
+    expect(keyRows()).toEqual(before);
   });
 });

@@ -35,6 +35,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     DATABASE_URL: ":memory:",
     KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
     RATE_LIMIT_PER_MINUTE: "0",
+    RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "0",
     ORIGIN: TEST_ORIGIN,
     ...env,
   });
@@ -46,6 +47,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     clock,
     keyEncryptionSecret: config.keyEncryptionSecret!,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    rotationIntervalSeconds: config.signingKeyRotationIntervalSeconds,
   });
   const unexpectedErrors: unknown[] = [];
   const app = createApp({ config, store, clock, keys, logError: (_message, error) => unexpectedErrors.push(error) });
