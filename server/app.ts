@@ -73,7 +73,9 @@ export function createApp(appDeps: AppDeps) {
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: () => {
-          throw new AppError("body_too_large");
+          // The rest of the body is never read: close the connection, or its bytes would be
+          // taken for the next request on it.
+          throw new AppError("body_too_large", { headers: { Connection: "close" } });
         },
       }),
     );

@@ -17,6 +17,8 @@ export interface Config {
   sessionMaxAgeSeconds: number;
   maxSessionsPerUser: number;
   adminUsernames: readonly string[];
+  /** How long a ceremony's challenge stays valid (also the options' timeout). */
+  challengeTtlSeconds: number;
   rateLimitPerMinute: number;
   rateLimitPerAccountPerMinute: number;
   /** Proxies in front of us whose X-Forwarded-For entries are trusted; 0 trusts none (the socket address counts). */
@@ -100,6 +102,7 @@ export function loadConfig(env: Env): Config {
       .split(",")
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
+    challengeTtlSeconds: integer("CHALLENGE_TTL", 300, 1, 3600),
     rateLimitPerMinute: integer("RATE_LIMIT_PER_MINUTE", 60, 0),
     rateLimitPerAccountPerMinute: integer("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", 10, 0),
     trustProxyHops: integer("TRUST_PROXY_HOPS", 0, 0, 10),

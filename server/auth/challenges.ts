@@ -6,11 +6,10 @@ import { AppError } from "../errors.ts";
 import type { AuthDeps } from "./deps.ts";
 
 export const CHALLENGE_BYTES = 32;
-export const CHALLENGE_TTL_SECONDS = 300;
 /**
  * Challenges kept at most. A flood of options calls past it pushes out the oldest pending ones:
  * their ceremonies fail with challenge_not_found and the person retries; the table stays bounded.
- * 10,000 is about 33 options calls a second sustained over the 5-minute TTL.
+ * 10,000 is about 33 options calls a second sustained over the default 5-minute CHALLENGE_TTL.
  */
 export const MAX_PENDING_CHALLENGES = 10_000;
 
@@ -23,7 +22,7 @@ export interface ChallengeContext {
 
 /** Makes and stores a fresh challenge; returns it base64url-encoded, as clientDataJSON will carry it. */
 export async function createChallenge(
-  deps: Pick<AuthDeps, "store" | "clock">,
+  deps: Pick<AuthDeps, "config" | "store" | "clock">,
   purpose: ChallengePurpose,
   context: ChallengeContext = {},
 ): Promise<string> {
@@ -36,7 +35,7 @@ export async function createChallenge(
     username: context.username ?? null,
     displayName: context.displayName ?? null,
     webauthnUserId: context.webauthnUserId ?? null,
-    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    expiresAt: now + deps.config.challengeTtlSeconds * 1000,
     createdAt: now,
   }, { now, maxPending: MAX_PENDING_CHALLENGES });
   return challenge;

@@ -7,7 +7,7 @@ import type { AuthenticationResponse, LoginOptionsRequest } from "../../shared/s
 import type { ChallengePurpose, CredentialDescriptor, PasskeyRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
-import { CHALLENGE_TTL_SECONDS, consumeChallenge, createChallenge } from "./challenges.ts";
+import { consumeChallenge, createChallenge } from "./challenges.ts";
 import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
@@ -39,7 +39,7 @@ export async function requestOptions(
   return generateAuthenticationOptions({
     rpID: deps.config.rpId,
     challenge: Buffer.from(challenge, "base64url"),
-    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    timeout: deps.config.challengeTtlSeconds * 1000,
     userVerification: "required",
     allowCredentials: input.allow.map((c) => ({ id: c.credentialId, transports: c.transports as AuthenticatorTransport[] })),
   });

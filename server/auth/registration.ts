@@ -8,7 +8,7 @@ import type { RegisterOptionsRequest, RegistrationResponse } from "../../shared/
 import type { ChallengePurpose, ChallengeRecord, PasskeyRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
-import { CHALLENGE_TTL_SECONDS, consumeChallenge, createChallenge } from "./challenges.ts";
+import { consumeChallenge, createChallenge } from "./challenges.ts";
 import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { assertAcceptablePasskey, defaultPasskeyName, SUPPORTED_ALGORITHM_IDS } from "./passkey-policy.ts";
@@ -33,7 +33,7 @@ export async function creationOptions(
     userDisplayName: input.account.displayName,
     userID: new Uint8Array(Buffer.from(input.account.webauthnUserId, "base64url")),
     challenge: Buffer.from(challenge, "base64url"),
-    timeout: CHALLENGE_TTL_SECONDS * 1000,
+    timeout: deps.config.challengeTtlSeconds * 1000,
     attestationType: "none",
     excludeCredentials: (input.exclude ?? []).map((p) => ({ id: p.credentialId, transports: p.transports as AuthenticatorTransport[] })),
     // Discoverable credentials make username-less sign-in possible; UV makes the passkey a

@@ -1,0 +1,435 @@
+// The scripted attacks: each one says what a correct instance answers and reports what this one
+// did. They use only the public HTTP contract, so they run against any instance.
+import { createPublicKey, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { ROUTES } from "../shared/routes.ts";
+import { SoftwareAuthenticator, type Forgery } from "../tests/helpers/authenticator.ts";
+import { AttackClient, type Sent } from "./client.ts";
+
+export type Verdict = { observed: string; pass: boolean };
+export type Outcome = Verdict | { skipped: string };
+
+export interface Attack {
+  name: string;
+  expected: string;
+  run(ctx: AttackContext): Promise<Outcome>;
+}
+
+export interface AttackContext {
+  base: URL;
+  /** Waits longer than 30 s (an expiry at the instance's defaults) are made only with --wait. */
+  allowLongWaits: boolean;
+}
+
+/** Waits this long at most without --wait. */
+const SHORT_WAIT_MS = 30_000;
+const EVIL_ORIGIN = "https://evil.example";
+
+// ---- accounts and ceremonies ---------------------------------------------------------------------
+
+interface Account {
+  client: AttackClient;
+  authenticator: SoftwareAuthenticator;
+  username: string;
+  accessToken: string;
+}
+
+async function newAccount(ctx: AttackContext): Promise<Account> {
+  const client = new AttackClient(ctx.base);
+  const authenticator = new SoftwareAuthenticator({ origin: ctx.base.origin });
+  const username = `attack-${randomBytes(6).toString("hex")}`;
+  const options = await ok<PublicKeyCredentialCreationOptionsJSON>(client.post(ROUTES.registerOptions, { body: { username } }));
+  const registered = await ok<{ accessToken: string }>(client.post(ROUTES.registerVerify, { body: await authenticator.register(options) }));
+  return { client, authenticator, username, accessToken: registered.accessToken };
+}
+
+async function loginOptions(account: Account, username?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return ok(account.client.post(ROUTES.loginOptions, { body: username === undefined ? {} : { username } }));
+}
+
+/** A sign-in whose assertion carries `forgery`; returns the verify answer. */
+async function signInWith(account: Account, forgery: Forgery = {}, options?: PublicKeyCredentialRequestOptionsJSON): Promise<Sent> {
+  const request = options ?? (await loginOptions(account));
+  return account.client.post(ROUTES.loginVerify, { body: await account.authenticator.authenticate(request, forgery) });
+}
+
+async function ok<T>(pending: Promise<Sent>): Promise<T> {
+  const sent = await pending;
+  if (sent.status !== 200) throw new Error(`setup step failed: ${describe(sent)}`);
+  return sent.body as T;
+}
+
+// ---- judging answers ------------------------------------------------------------------------------
+
+function describe(sent: Sent): string {
+  const code = sent.body?.error?.code;
+  return code ? `${sent.status} ${code}` : String(sent.status);
+}
+
+/** Passes when the answer is `status` with one of `codes` (any code when none are given). */
+function refused(sent: Sent, status: number, ...codes: string[]): Verdict {
+  const code = sent.body?.error?.code;
+  return { observed: describe(sent), pass: sent.status === status && (codes.length === 0 || codes.includes(code)) };
+}
+
+function all(outcomes: { label: string; outcome: Verdict }[]): Verdict {
+  const observed = outcomes.map(({ label, outcome }) => `${label}: ${outcome.observed}`).join("; ");
+  return { observed, pass: outcomes.every(({ outcome }) => outcome.pass) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(ctx: AttackContext, ms: number, what: string): Promise<{ skipped: string } | undefined> {
+  if (ms > SHORT_WAIT_MS && !ctx.allowLongWaits) return { skipped: `${what} is ${Math.round(ms / 1000)} s away; run with --wait` };
+  await sleep(Math.max(0, ms));
+  return undefined;
+}
+
+// ---- the attacks -----------------------------------------------------------------------------------
+
+const forgedAssertion = (name: string, expected: string, forgery: Forgery): Attack => ({
+  name,
+  expected,
+  async run(ctx) {
+    return refused(await signInWith(await newAccount(ctx), forgery), 400, "passkey_verification_failed");
+  },
+});
+
+export const ATTACKS: Attack[] = [
+  {
+    name: "challenge replay",
+    expected: "first 200, replay 400 challenge_not_found",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const assertion = await account.authenticator.authenticate(await loginOptions(account));
+      const first = await account.client.post(ROUTES.loginVerify, { body: assertion });
+      const replay = await account.client.post(ROUTES.loginVerify, { body: assertion });
+      const outcome = refused(replay, 400, "challenge_not_found");
+      return { observed: `${describe(first)}, then ${outcome.observed}`, pass: first.status === 200 && outcome.pass };
+    },
+  },
+  {
+    name: "expired challenge",
+    expected: "400 challenge_expired",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const options = await loginOptions(account);
+      const skipped = await waitUntil(ctx, (options.timeout ?? 300_000) + 1_000, "the challenge's expiry");
+      if (skipped) return skipped;
+      // A later options call may have purged it already: not found is as good as expired.
+      return refused(await signInWith(account, {}, options), 400, "challenge_expired", "challenge_not_found");
+    },
+  },
+  {
+    name: "challenge of the wrong purpose",
+    expected: "400 challenge_purpose_mismatch",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const registration = await ok<PublicKeyCredentialCreationOptionsJSON>(
+        account.client.post(ROUTES.registerOptions, { body: { username: `attack-${randomBytes(6).toString("hex")}` } }),
+      );
+      const options = await loginOptions(account);
+      return refused(await signInWith(account, {}, { ...options, challenge: registration.challenge }), 400, "challenge_purpose_mismatch");
+    },
+  },
+  forgedAssertion("wrong origin in clientData", "400 passkey_verification_failed", { origin: EVIL_ORIGIN }),
+  forgedAssertion("wrong rpId hash in authenticatorData", "400 passkey_verification_failed", { rpId: "evil.example" }),
+  forgedAssertion("cross-origin iframe (crossOrigin, topOrigin)", "400 passkey_verification_failed", { crossOrigin: true, topOrigin: EVIL_ORIGIN }),
+  forgedAssertion("user presence (UP) missing", "400 passkey_verification_failed", { userPresent: false }),
+  forgedAssertion("user verification (UV) missing", "400 passkey_verification_failed", { userVerified: false }),
+  forgedAssertion("backed up (BS=1) without backup eligibility (BE=0)", "400 passkey_verification_failed", { backupEligible: false, backedUp: true }),
+  forgedAssertion("clientData type webauthn.create on a sign-in", "400 passkey_verification_failed", { type: "webauthn.create" }),
+  {
+    name: "signature counter regression",
+    expected: "400 passkey_counter_regression",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      for (let i = 0; i < 2; i++) await ok(signInWith(account)); // the stored counter is now 2
+      return refused(await signInWith(account, { counter: 1 }), 400, "passkey_counter_regression");
+    },
+  },
+  {
+    name: "credential of another user",
+    expected: "400 for another's user handle and for a passkey outside allowCredentials",
+    async run(ctx) {
+      const [alice, bob] = [await newAccount(ctx), await newAccount(ctx)];
+      const bobHandle = [...bob.authenticator.credentials.values()][0]!.userHandle;
+      const aliceCredential = [...alice.authenticator.credentials.keys()][0]!;
+      const bobOptions = await loginOptions(alice, bob.username);
+      return all([
+        { label: "user handle", outcome: refused(await signInWith(alice, { userHandle: bobHandle }), 400) },
+        { label: "not allowed", outcome: refused(await signInWith(alice, { credentialId: aliceCredential }, bobOptions), 400) },
+      ]);
+    },
+  },
+  {
+    name: "refresh token reuse",
+    expected: "401 refresh_token_reused, then the whole session is revoked",
+    async run(ctx) {
+      const { client } = await newAccount(ctx);
+      const first = client.refreshCookie!;
+      await ok(client.post(ROUTES.refresh));
+      await ok(client.post(ROUTES.refresh)); // the first token's successor has been used
+      const live = client.refreshCookie!;
+      const reuse = await client.post(ROUTES.refresh, { refreshCookie: first });
+      const after = await client.post(ROUTES.refresh, { refreshCookie: live });
+      return all([
+        { label: "reuse", outcome: refused(reuse, 401, "refresh_token_reused") },
+        { label: "live token after", outcome: refused(after, 401) },
+      ]);
+    },
+  },
+  {
+    name: "lost-response retry (same token again at once)",
+    expected: "200 both times; the session stays live",
+    async run(ctx) {
+      const { client } = await newAccount(ctx);
+      const token = client.refreshCookie!;
+      const lost = await client.post(ROUTES.refresh, { refreshCookie: token });
+      const retry = await client.post(ROUTES.refresh, { refreshCookie: token });
+      const next = await client.post(ROUTES.refresh);
+      const observed = `${describe(lost)}, retry ${describe(retry)}, next ${describe(next)}`;
+      return { observed, pass: lost.status === 200 && retry.status === 200 && next.status === 200 };
+    },
+  },
+  {
+    name: "10 parallel refreshes of one token",
+    expected: "no 5xx; exactly one live token afterwards",
+    async run(ctx) {
+      const { client } = await newAccount(ctx);
+      const token = client.refreshCookie!;
+      const batch = await Promise.all(Array.from({ length: 10 }, () => client.post(ROUTES.refresh, { refreshCookie: token })));
+      const statuses = batch.map((sent) => sent.status);
+      const earlier = batch.map((sent) => sent.headers.getSetCookie().join(";").match(/__Host-refresh=([^;]+)/)?.[1]).find(Boolean);
+      // One more retry leaves one known live token; it works, and a token the batch handed out does not.
+      await ok(client.post(ROUTES.refresh, { refreshCookie: token }));
+      const live = await client.post(ROUTES.refresh);
+      const stale = await client.post(ROUTES.refresh, { refreshCookie: earlier ?? "" });
+      const observed = `${statuses.filter((s) => s === 200).length}×200 ${statuses.filter((s) => s >= 500).length}×5xx; live ${describe(live)}; earlier ${describe(stale)}`;
+      return { observed, pass: statuses.every((s) => s < 500) && live.status === 200 && stale.status === 401 };
+    },
+  },
+  {
+    name: "cross-site refresh and logout (CSRF)",
+    expected: "403 csrf_rejected; the session still works",
+    async run(ctx) {
+      const { client } = await newAccount(ctx);
+      const crossOrigin = { headers: { origin: EVIL_ORIGIN, "sec-fetch-site": "cross-site" } };
+      const noOrigin = { headers: { origin: "", "sec-fetch-site": "cross-site" } };
+      const outcomes = [
+        { label: "refresh", outcome: refused(await client.post(ROUTES.refresh, crossOrigin), 403, "csrf_rejected") },
+        { label: "refresh (Sec-Fetch-Site only)", outcome: refused(await client.post(ROUTES.refresh, noOrigin), 403, "csrf_rejected") },
+        { label: "logout", outcome: refused(await client.post(ROUTES.logout, crossOrigin), 403, "csrf_rejected") },
+      ];
+      const still = await client.post(ROUTES.refresh);
+      outcomes.push({ label: "after", outcome: { observed: describe(still), pass: still.status === 200 } });
+      return all(outcomes);
+    },
+  },
+  {
+    name: "access token with alg none",
+    expected: "401 token_invalid",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      const forged = `${b64json({ alg: "none", typ: "at+jwt" })}.${accessToken.split(".")[1]}.`;
+      return refused(await client.get(ROUTES.me, { bearer: forged }), 401, "token_invalid");
+    },
+  },
+  {
+    name: "HS256 token signed with the public key (key confusion)",
+    expected: "401 token_invalid",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      const jwks = await ok<{ keys: (JWK & { kid: string })[] }>(client.get(ROUTES.jwks));
+      const jwk = jwks.keys[0]!;
+      const pem = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" }).export({ type: "spki", format: "pem" });
+      const outcomes = [];
+      for (const [label, secret] of [["JWK as secret", JSON.stringify(jwk)], ["PEM as secret", String(pem)]] as const) {
+        const token = await new SignJWT(decodeJwt(accessToken))
+          .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: jwk.kid })
+          .sign(new TextEncoder().encode(secret));
+        outcomes.push({ label, outcome: refused(await client.get(ROUTES.me, { bearer: token }), 401, "token_invalid") });
+      }
+      return all(outcomes);
+    },
+  },
+  {
+    name: "kid / jku / x5u / embedded jwk header tricks",
+    expected: "401 token_invalid each; no outbound request",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      const realKid = decodeProtectedHeader(accessToken).kid!;
+      const { privateKey, publicKey } = await generateKeyPair("ES256");
+      const attackerJwk = { ...(await exportJWK(publicKey)), kid: "attacker", alg: "ES256", use: "sig" };
+      // A key server the instance would have to call to be fooled; it counts every request.
+      let fetched = 0;
+      const keyServer = createServer((_request, response) => {
+        fetched += 1;
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ keys: [attackerJwk] }));
+      });
+      await new Promise<void>((resolve) => keyServer.listen(0, "127.0.0.1", resolve));
+      const keyUrl = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/jwks.json`;
+      try {
+        const headers = {
+          "our kid, attacker's key": { kid: realKid },
+          "unknown kid + jku": { kid: "attacker", jku: keyUrl },
+          "x5u": { kid: "attacker", x5u: keyUrl },
+          "embedded jwk": { jwk: attackerJwk },
+          "kid path traversal": { kid: "../../../../dev/null" },
+        };
+        const outcomes = [];
+        for (const [label, header] of Object.entries(headers)) {
+          const token = await new SignJWT(decodeJwt(accessToken)).setProtectedHeader({ alg: "ES256", typ: "at+jwt", ...header }).sign(privateKey);
+          outcomes.push({ label, outcome: refused(await client.get(ROUTES.me, { bearer: token }), 401, "token_invalid") });
+        }
+        outcomes.push({ label: "key server calls", outcome: { observed: String(fetched), pass: fetched === 0 } });
+        return all(outcomes);
+      } finally {
+        keyServer.close();
+      }
+    },
+  },
+  {
+    name: "claims changed under the original signature",
+    expected: "401 token_invalid for each (role, sub, iss, aud, exp, typ)",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      const [header, payload, signature] = accessToken.split(".") as [string, string, string];
+      const claims = decodeJwt(accessToken);
+      const changes: Record<string, [object, object]> = {
+        role: [{}, { role: "admin" }],
+        sub: [{}, { sub: "00000000-0000-0000-0000-000000000000" }],
+        iss: [{}, { iss: EVIL_ORIGIN }],
+        aud: [{}, { aud: EVIL_ORIGIN }],
+        exp: [{}, { exp: claims.exp! + 86_400 * 365 }],
+        typ: [{ typ: "JWT" }, {}],
+      };
+      const outcomes = [];
+      for (const [label, [headerChange, claimChange]] of Object.entries(changes)) {
+        const token = `${b64json({ ...decodeProtectedHeader(accessToken), ...headerChange })}.${b64json({ ...claims, ...claimChange })}.${signature}`;
+        outcomes.push({ label, outcome: refused(await client.get(ROUTES.me, { bearer: token }), 401, "token_invalid") });
+      }
+      const untouched = await client.get(ROUTES.me, { bearer: `${header}.${payload}.${signature}` });
+      outcomes.push({ label: "untouched", outcome: { observed: describe(untouched), pass: untouched.status === 200 } });
+      return all(outcomes);
+    },
+  },
+  {
+    name: "expired access token",
+    expected: "401 token_expired",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      const skipped = await waitUntil(ctx, decodeJwt(accessToken).exp! * 1000 - Date.now() + 1_500, "the access token's expiry");
+      if (skipped) return skipped;
+      return refused(await client.get(ROUTES.me, { bearer: accessToken }), 401, "token_expired");
+    },
+  },
+  {
+    name: "missing or malformed bearer token",
+    expected: "401 with WWW-Authenticate",
+    async run(ctx) {
+      const client = new AttackClient(ctx.base);
+      const outcomes = [];
+      for (const [label, headers] of [["none", {}], ["not a JWT", { authorization: "Bearer not.a.jwt" }], ["Basic", { authorization: "Basic YTpi" }]] as const) {
+        const sent = await client.get(ROUTES.me, { headers });
+        const challenge = sent.headers.get("www-authenticate") ?? "";
+        outcomes.push({ label, outcome: { observed: `${describe(sent)}${challenge ? "" : " (no WWW-Authenticate)"}`, pass: sent.status === 401 && challenge.startsWith("Bearer") } });
+      }
+      return all(outcomes);
+    },
+  },
+  {
+    name: "refresh token used as a bearer token, and the reverse",
+    expected: "401 both ways",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      return all([
+        { label: "as bearer", outcome: refused(await client.get(ROUTES.me, { bearer: client.refreshCookie! }), 401) },
+        { label: "access token as cookie", outcome: refused(await client.post(ROUTES.refresh, { refreshCookie: accessToken }), 401) },
+      ]);
+    },
+  },
+  {
+    name: "oversized body",
+    expected: "413 body_too_large",
+    async run(ctx) {
+      const client = new AttackClient(ctx.base);
+      return refused(await client.post(ROUTES.registerOptions, { rawBody: JSON.stringify({ username: "x".repeat(1_000_000) }) }), 413, "body_too_large");
+    },
+  },
+  {
+    name: "malformed bodies (JSON, base64url, CBOR)",
+    expected: "400 each, never 5xx",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const { client } = account;
+      const registration = await ok<PublicKeyCredentialCreationOptionsJSON>(
+        client.post(ROUTES.registerOptions, { body: { username: `attack-${randomBytes(6).toString("hex")}` } }),
+      );
+      const good = await new SoftwareAuthenticator({ origin: ctx.base.origin }).register(registration);
+      const badCbor = { ...good, response: { ...good.response, attestationObject: randomBytes(64).toString("base64url") } };
+      const assertion = await account.authenticator.authenticate(await loginOptions(account));
+      return all([
+        { label: "JSON", outcome: refused(await client.post(ROUTES.loginOptions, { rawBody: '{"username": "a' }), 400, "invalid_request") },
+        { label: "base64url", outcome: refused(await client.post(ROUTES.loginVerify, { body: { ...assertion, id: "not base64url!", rawId: "**" } }), 400, "invalid_request") },
+        { label: "CBOR", outcome: refused(await client.post(ROUTES.registerVerify, { body: badCbor }), 400) },
+        { label: "wrong types", outcome: refused(await client.post(ROUTES.loginOptions, { body: { username: ["alice"] } }), 400, "invalid_request") },
+      ]);
+    },
+  },
+  {
+    name: "username enumeration through login options",
+    expected: "known and unknown names answer alike; the unknown one consistently",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const unknown = `attack-${randomBytes(6).toString("hex")}`;
+      const known = await account.client.post(ROUTES.loginOptions, { body: { username: account.username } });
+      const first = await account.client.post(ROUTES.loginOptions, { body: { username: unknown } });
+      const again = await account.client.post(ROUTES.loginOptions, { body: { username: unknown } });
+      const shape = (sent: Sent) => JSON.stringify({ status: sent.status, keys: Object.keys(sent.body ?? {}).sort(), credentialKeys: Object.keys(sent.body?.allowCredentials?.[0] ?? {}).sort() });
+      const ids = (sent: Sent) => JSON.stringify(sent.body?.allowCredentials?.map((c: { id: string }) => c.id));
+      const alike = shape(known) === shape(first);
+      const consistent = ids(first) === ids(again) && (first.body?.allowCredentials?.length ?? 0) > 0;
+      return { observed: `${alike ? "same shape" : "different shape"}, ${consistent ? "stable decoys" : "no stable decoys"}`, pass: alike && consistent };
+    },
+  },
+  {
+    name: "rate limit per account (many requests naming one account)",
+    expected: "429 rate_limited with Retry-After; other sign-ins unaffected",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const limited = await floodUntilLimited(account.client, { username: account.username }, 200);
+      if (!limited) return { observed: "no 429 in 200 requests", pass: false };
+      const other = await account.client.post(ROUTES.loginOptions, { body: {}, acceptRateLimit: true });
+      const scoped = other.status === 200;
+      return { observed: `${describe(limited)} Retry-After ${limited.headers.get("retry-after")}; usernameless ${describe(other)}`, pass: hasRetryAfter(limited) && scoped };
+    },
+  },
+  {
+    name: "rate limit per client IP on /auth/*",
+    expected: "429 rate_limited with Retry-After",
+    async run(ctx) {
+      const limited = await floodUntilLimited(new AttackClient(ctx.base), {}, 5_000);
+      if (!limited) return { observed: "no 429 in 5000 requests", pass: false };
+      return { observed: `${describe(limited)} Retry-After ${limited.headers.get("retry-after")}`, pass: hasRetryAfter(limited) };
+    },
+  },
+];
+
+async function floodUntilLimited(client: AttackClient, body: object, max: number): Promise<Sent | undefined> {
+  for (let i = 0; i < max; i++) {
+    const sent = await client.post(ROUTES.loginOptions, { body, acceptRateLimit: true });
+    if (sent.status === 429) return sent;
+  }
+  return undefined;
+}
+
+const hasRetryAfter = (sent: Sent) => sent.body?.error?.code === "rate_limited" && Number(sent.headers.get("retry-after")) > 0;
+
+function b64json(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}

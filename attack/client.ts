@@ -1,0 +1,87 @@
+// An HTTP client for attacking an instance from outside: a browser's headers (Origin,
+// Sec-Fetch-Site), a jar for the refresh cookie, and patience with rate limits.
+import { REFRESH_COOKIE_NAME } from "../shared/routes.ts";
+
+export interface Sent {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers are inspected field by field
+}
+
+export interface SendOptions {
+  body?: unknown;
+  /** A body sent as is (malformed JSON, oversized payloads). */
+  rawBody?: string;
+  bearer?: string;
+  headers?: Record<string, string>;
+  /** Cookie value to send instead of the jar's. */
+  refreshCookie?: string | null;
+  /** Answer a 429 as it is, instead of waiting out Retry-After and trying again. */
+  acceptRateLimit?: boolean;
+}
+
+/** Longest Retry-After we wait out before giving up on a request. */
+const MAX_RATE_LIMIT_WAIT_SECONDS = 65;
+
+export class AttackClient {
+  refreshCookie: string | undefined;
+  /** Seconds spent waiting out the instance's rate limits. */
+  static waitedSeconds = 0;
+
+  constructor(readonly base: URL, readonly origin = base.origin) {}
+
+  async send(method: string, path: string, options: SendOptions = {}): Promise<Sent> {
+    for (;;) {
+      const response = await fetch(new URL(path, this.base), { method, headers: this.headers(options), body: this.body(options), redirect: "manual" });
+      const retryAfter = Number(response.headers.get("retry-after"));
+      if (response.status === 429 && !options.acceptRateLimit && retryAfter > 0 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS) {
+        await response.arrayBuffer();
+        AttackClient.waitedSeconds += retryAfter;
+        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+        continue;
+      }
+      if (options.refreshCookie === undefined) this.keepCookie(response);
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      return { status: response.status, headers: response.headers, body };
+    }
+  }
+
+  post(path: string, options: SendOptions = {}) {
+    return this.send("POST", path, options);
+  }
+
+  get(path: string, options: SendOptions = {}) {
+    return this.send("GET", path, options);
+  }
+
+  private headers(options: SendOptions): Record<string, string> {
+    const headers: Record<string, string> = { origin: this.origin, "sec-fetch-site": "same-origin", ...options.headers };
+    if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
+    const cookie = options.refreshCookie === undefined ? this.refreshCookie : options.refreshCookie;
+    if (cookie) headers.cookie = `${REFRESH_COOKIE_NAME}=${cookie}`;
+    if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+    return headers;
+  }
+
+  private body(options: SendOptions): string | undefined {
+    if (options.rawBody !== undefined) return options.rawBody;
+    return options.body === undefined ? undefined : JSON.stringify(options.body);
+  }
+
+  private keepCookie(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(";");
+      const separator = pair!.indexOf("=");
+      if (pair!.slice(0, separator) !== REFRESH_COOKIE_NAME) continue;
+      const value = pair!.slice(separator + 1);
+      this.refreshCookie = /max-age=0/i.test(header) || value === "" ? undefined : value;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// npm run attack, run as a real process against the real server: every attack is refused, and
+// the tool itself reports a failure (exit 1) when an instance lets one through.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { ATTACKS } from "../../attack/attacks.ts";
+import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+
+const run = promisify(execFile);
+let server: ServerProcess | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function attack(...args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "attack/run.ts", ...args], { env: { PATH: process.env.PATH } });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr };
+  }
+}
+
+describe("npm run attack", () => {
+  it("finds every attack refused by the platform, and prints the table", async () => {
+    // Short expiries so the expiry attacks run in seconds; limits on, high enough not to slow the run.
+    server = await startServer({ CHALLENGE_TTL: "3", ACCESS_TOKEN_TTL: "8", RATE_LIMIT_PER_MINUTE: "400", RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "10" });
+    const result = await attack("--base", server.origin);
+    expect(result.output).toContain(`${ATTACKS.length} passed, 0 failed, 0 skipped`);
+    expect(result.code).toBe(0);
+    for (const { name } of ATTACKS) expect(result.output).toMatch(new RegExp(`\\| ${escape(name)} +\\|.*\\| PASS +\\|`));
+    expect(server.output()).not.toContain("Unhandled error");
+  }, 120_000);
+
+  it("fails, naming the attack, when an instance lets one through (rate limits turned off)", async () => {
+    server = await startServer({ RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "0" });
+    const result = await attack("--base", server.origin, "--only", "rate limit per account");
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/\| rate limit per account .*\| no 429 in 200 requests +\| FAIL +\|/);
+    expect(result.output).toContain("0 passed, 1 failed, 0 skipped");
+  }, 60_000);
+
+  it("skips the long expiry attacks at default lifetimes unless --wait is given", async () => {
+    server = await startServer();
+    const result = await attack("--base", server.origin, "--only", "expired");
+    expect(result.code).toBe(0);
+    expect(result.output).toContain("0 passed, 0 failed, 2 skipped");
+    expect(result.output).toContain("run with --wait");
+  }, 60_000);
+
+  it("says how to start an instance when nothing answers at --base", async () => {
+    const result = await attack("--base", "http://localhost:9");
+    expect(result).toMatchObject({ code: 2, output: expect.stringContaining("npm start") });
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
