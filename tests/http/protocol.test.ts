@@ -58,6 +58,21 @@ describe("HTTP protocol", () => {
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");
   });
 
+  it("sends Cache-Control: no-store on every token response and API answer, errors included", async () => {
+    t = await createTestApp();
+    const browser = t.browser();
+    const { accessToken } = await browser.signUp("alice");
+    const answers = [
+      await browser.refresh(),
+      await browser.post(ROUTES.loginOptions, { body: {} }),
+      await browser.get(ROUTES.me, { bearer: accessToken }),
+      await browser.get(ROUTES.me),
+      await t.browser().refresh(), // no cookie
+    ];
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 200, 401, 401]);
+    for (const response of answers) expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("answers an internal failure with 500 internal and no details", async () => {
     t = await createTestApp();
     t.sqlite.close(); // the database goes away under the app
