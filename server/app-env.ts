@@ -5,6 +5,8 @@ import type { RequestContext } from "./auth/deps.ts";
 export interface AppEnv {
   Variables: {
     requestContext: RequestContext;
+    /** Set by observeRequests(): this request's id, echoed in X-Request-Id and on every log line. */
+    requestId: string;
     /** Set by requireUser(): the token's claims, with the role and last verification from storage. */
     auth: AccessClaims & { verifiedAt: number };
   };

@@ -7,6 +7,10 @@ import type { AppEnv } from "./app-env.ts";
 import { createAccessTokenVerifier } from "./auth/access-tokens.ts";
 import type { AuthDeps } from "./auth/deps.ts";
 import { AppError } from "./errors.ts";
+import { errorFields, jsonLogger, type Logger } from "./logger.ts";
+import { createMetrics, withAuditMetrics } from "./metrics.ts";
+import { observeRequests } from "./middleware/observe.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { accountRoutes } from "./routes/account.ts";
@@ -27,8 +31,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export interface AppDeps extends Omit<AuthDeps, "accessTokens"> {
   /** Folder of the built web app; omitted, only the API is served. */
   webRoot?: string;
-  /** Where unexpected errors are reported (defaults to console.error). */
-  logError?: (message: string, error: unknown) => void;
+  /** Where log lines go (defaults to JSON lines on stdout at LOG_LEVEL). */
+  log?: Logger;
+  /** Also export the process's own metrics (CPU, memory, event loop) on /metrics; main.ts turns it on. */
+  processMetrics?: boolean;
 }
 
 /** Known routes as patterns, so a wrong method on one answers 405 rather than 404. */
@@ -36,14 +42,17 @@ const API_ROUTE_PATTERNS = Object.values(ROUTES).map((route) => new RegExp(`^${r
 const isKnownRoute = (path: string) => API_ROUTE_PATTERNS.some((pattern) => pattern.test(path));
 
 export function createApp(appDeps: AppDeps) {
+  const log = appDeps.log ?? jsonLogger(appDeps.config.logLevel);
+  const metrics = createMetrics({ store: appDeps.store, now: () => appDeps.clock.now().getTime(), processMetrics: appDeps.processMetrics });
   const deps = {
     ...appDeps,
+    store: withAuditMetrics(appDeps.store, metrics),
     accessTokens: createAccessTokenVerifier(appDeps),
     rateLimits: createRateLimits(appDeps.config, appDeps.clock),
   };
-  const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const app = new Hono<AppEnv>();
 
+  app.use(observeRequests({ log, metrics }));
   app.use(requestContext(deps.config.trustProxyHops));
   app.use(
     secureHeaders({
@@ -92,6 +101,7 @@ export function createApp(appDeps: AppDeps) {
   app.route("/", sessionRoutesApi(deps));
   app.route("/", adminRoutes(deps));
   app.route("/", wellKnownRoutes(deps));
+  app.route("/", metricsRoutes(deps.config, metrics));
   app.route("/", webAppRoutes(deps.webRoot));
 
   app.notFound((c) => {
@@ -103,7 +113,7 @@ export function createApp(appDeps: AppDeps) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
     }
-    logError(`Unhandled error on ${c.req.method} ${c.req.path}`, error);
+    log({ level: "error", msg: "unhandled error", requestId: c.var.requestId, method: c.req.method, route: c.req.path, ...errorFields(error) });
     const internal = new AppError("internal");
     return c.json(internal.toBody(), internal.status);
   });

@@ -1,6 +1,8 @@
 // loadConfig(env): the only reader of process.env. Validates every variable of DESIGN.md's
 // table, reports every problem at once with how to fix it, and returns a frozen Config.
 
+import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+
 export interface Config {
   port: number;
   host: string;
@@ -28,6 +30,9 @@ export interface Config {
   /** Absent in development: main.ts then keeps a generated one in the data folder. */
   keyEncryptionSecret: string | undefined;
   production: boolean;
+  logLevel: LogLevel | "silent";
+  /** When set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +63,14 @@ export function loadConfig(env: Env): Config {
       return fallback;
     }
     return value;
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name}="${raw}" must be one of ${allowed.join(", ")}; unset it to use ${fallback}.`);
+    return fallback;
   };
 
   const port = integer("PORT", 3000, 1, 65535);
@@ -109,6 +122,8 @@ export function loadConfig(env: Env): Config {
     signingKeyRotationIntervalSeconds: integer("SIGNING_KEY_ROTATION_INTERVAL", 2_592_000, 0),
     keyEncryptionSecret,
     production,
+    logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    metricsToken: read("METRICS_TOKEN"),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,4 +1,5 @@
-// The only file with side effects: loadConfig → open db → load keys → createApp → serve.
+// The only file with side effects: loadConfig → open db → load keys → createApp → serve, and a
+// graceful stop on SIGTERM/SIGINT (finish in-flight requests, then close the database).
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
@@ -8,8 +9,13 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { createSqliteStore } from "./db/sqlite-store.ts";
 import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
+import { errorFields, jsonLogger } from "./logger.ts";
 
 const KEY_REFRESH_INTERVAL_MS = 60_000;
+/** In-flight requests get this long to finish after SIGTERM; then the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** While stopping, connections that finished their request are closed this often. */
+const IDLE_SWEEP_MS = 100;
 const WEB_ROOT = fileURLToPath(new URL("../dist/web", import.meta.url));
 
 async function main() {
@@ -18,11 +24,12 @@ async function main() {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      console.error(error.message); // for the person starting the server: plain text
       process.exit(1);
     }
     throw error;
   }
+  const log = jsonLogger(config.logLevel);
   const database = openDatabase(config.databasePath);
   const store = createSqliteStore(database.db);
   const keys = await loadServerKeys({
@@ -34,22 +41,42 @@ async function main() {
   });
   // Picks up rotations by other instances or `npm run keys:rotate`, and rotates when the key is due.
   const keyRefresh = setInterval(() => {
-    keys.refresh().catch((error: unknown) => console.error("Signing key refresh failed", error));
+    keys.refresh().catch((error: unknown) => log({ level: "error", msg: "signing key refresh failed", ...errorFields(error) }));
   }, KEY_REFRESH_INTERVAL_MS);
   keyRefresh.unref();
-  const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT });
+
+  const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT, log, processMetrics: true });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-    console.log(`Passkey sign-in listening on http://${config.host}:${info.port} (origin ${config.origins.join(", ")})`);
+    log({ level: "info", msg: "listening", url: `http://${config.host}:${info.port}`, origins: config.origins, kid: keys.current.kid });
   });
-  const shutdown = () => {
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log({ level: "info", msg: "stopping: finishing in-flight requests", signal });
     clearInterval(keyRefresh);
-    server.close(() => {
+    const deadline = setTimeout(() => {
+      log({ level: "warn", msg: "requests still running at the shutdown deadline; exiting", timeoutMs: SHUTDOWN_TIMEOUT_MS });
       database.close();
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
+    // Stops accepting connections and closes idle keep-alive ones; a connection in the middle of
+    // a request is left to finish it, then closed by the sweep. Calls back once none is left.
+    const sweep = setInterval(() => {
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+    }, IDLE_SWEEP_MS);
+    server.close(() => {
+      clearTimeout(deadline);
+      clearInterval(sweep);
+      database.close();
+      log({ level: "info", msg: "stopped", signal });
       process.exit(0);
     });
   };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
 await main();

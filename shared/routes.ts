@@ -28,6 +28,7 @@ export const ROUTES = {
   jwks: "/.well-known/jwks.json",
   openidConfiguration: "/.well-known/openid-configuration",
   health: "/healthz",
+  metrics: "/metrics",
 } as const;
 
 /** Pages of the single-page web app; the server answers each with index.html. */

@@ -198,6 +198,7 @@ export function createSqliteStore(db: SqliteDb): Store {
         ip: p("ip"),
       })
       .prepare(),
+    countLiveSessions: db.select({ n: sql<number>`count(*)` }).from(sessions).where(isLive(p("now"))).prepare(),
     liveSessionIdsNewestFirst: db
       .select({ id: sessions.id })
       .from(sessions)
@@ -393,6 +394,7 @@ export function createSqliteStore(db: SqliteDb): Store {
       consumeGrant: async (tokenHash, now) => q.consumeGrant.get({ tokenHash, now })?.userId ?? null,
     },
     sessions: {
+      countLive: async (now) => q.countLiveSessions.get({ now })?.n ?? 0,
       create: async (session, token, { maxPerUser, now }) =>
         db.transaction(() => {
           q.insertSession.run(session);

@@ -207,6 +207,8 @@ export interface Store {
     create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
     findState(sessionId: string): Promise<SessionState | null>;
+    /** How many sessions, of all users, are neither revoked nor expired. */
+    countLive(now: number): Promise<number>;
     /** The user's sessions that are neither revoked nor expired, newest first. */
     listLiveForUser(userId: string, now: number): Promise<SessionSummary[]>;
     /** Records a fresh proof of user verification (step-up) in the session. */

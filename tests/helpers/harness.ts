@@ -6,6 +6,7 @@ import { createApp } from "../../server/app.ts";
 import type { AppEnv } from "../../server/app-env.ts";
 import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
+import type { LogEntry } from "../../server/logger.ts";
 import { openDatabase } from "../../server/db/client.ts";
 import { createSqliteStore } from "../../server/db/sqlite-store.ts";
 import type { Store } from "../../server/db/store.ts";
@@ -26,6 +27,8 @@ export interface TestApp {
   sqlite: Database.Database;
   /** Errors the app reported as unexpected (a 500): tests assert this stays empty. */
   unexpectedErrors: unknown[];
+  /** Every log line the app wrote. */
+  logs: LogEntry[];
   browser(options?: { origin?: string }): TestBrowser;
   close(): void;
 }
@@ -50,7 +53,12 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     rotationIntervalSeconds: config.signingKeyRotationIntervalSeconds,
   });
   const unexpectedErrors: unknown[] = [];
-  const app = createApp({ config, store, clock, keys, logError: (_message, error) => unexpectedErrors.push(error) });
+  const logs: LogEntry[] = [];
+  const log = (entry: LogEntry) => {
+    logs.push(entry);
+    if (entry.msg === "unhandled error") unexpectedErrors.push(entry);
+  };
+  const app = createApp({ config, store, clock, keys, log });
   return {
     app,
     config,
@@ -59,6 +67,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     keys,
     sqlite: database.sqlite,
     unexpectedErrors,
+    logs,
     browser: (options = {}) => new TestBrowser(app, options.origin ?? config.origins[0]!),
     close: () => database.close(),
   };

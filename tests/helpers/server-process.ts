@@ -18,6 +18,8 @@ export interface ServerProcess {
   output(): string;
   /** Reads the server's database (read-only), to assert on stored state. */
   query(sql: string): unknown[];
+  /** Sends SIGTERM (once) and resolves with the exit code; the data folder stays. */
+  terminate(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,11 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const terminate = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    return exited;
+  };
   return {
     origin,
     pid: child.pid!,
@@ -81,12 +88,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
         db.close();
       }
     },
+    terminate,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await terminate();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

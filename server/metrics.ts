@@ -1,0 +1,95 @@
+// Prometheus metrics (prom-client), one registry per app: HTTP traffic by route, and the
+// security events the audit log records, counted as they are written.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { AuditEventInput, Store } from "./db/store.ts";
+
+export interface Metrics {
+  registry: Registry;
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+  /** Counts a security event; see withAuditMetrics. */
+  countAuditEvent(event: AuditEventInput): void;
+}
+
+/**
+ * The store, with every audit write also counted: the audit log is the one place security acts
+ * are recorded, so the metrics cannot miss one that a domain function writes.
+ */
+export function withAuditMetrics(store: Store, metrics: Metrics): Store {
+  return {
+    ...store,
+    audit: {
+      ...store.audit,
+      async record(event) {
+        await store.audit.record(event);
+        metrics.countAuditEvent(event);
+      },
+    },
+  };
+}
+
+export function createMetrics(options: { store: Store; now: () => number; processMetrics?: boolean }): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "Time to answer, by method and route pattern.",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "auth_active_sessions",
+    help: "Sessions that are neither revoked nor expired.",
+    registers: [registry],
+    async collect() {
+      this.set(await options.store.sessions.countLive(options.now()));
+    },
+  });
+  const events = new Counter({
+    name: "auth_security_events_total",
+    help: "Security events written to the audit log, by type.",
+    labelNames: ["type"] as const,
+    registers: [registry],
+  });
+  const signIns = new Counter({
+    name: "auth_sign_ins_total",
+    help: "Sessions opened with a passkey, by ceremony (authentication, registration, recovery).",
+    labelNames: ["ceremony"] as const,
+    registers: [registry],
+  });
+  const signInFailures = new Counter({
+    name: "auth_sign_in_failures_total",
+    help: "Sign-ins refused, by reason (the error code).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const refreshes = new Counter({ name: "auth_refreshes_total", help: "Refresh-token rotations.", registers: [registry] });
+  const reuse = new Counter({
+    name: "auth_refresh_reuse_detected_total",
+    help: "Rotated refresh tokens presented again: the session was revoked.",
+    registers: [registry],
+  });
+
+  const countAuditEvent = (event: AuditEventInput) => {
+    events.inc({ type: event.type });
+    const detail = event.detail ?? {};
+    if (event.type === "signed_in") signIns.inc({ ceremony: String(detail.ceremony ?? "authentication") });
+    if (event.type === "sign_in_failed") signInFailures.inc({ reason: String(detail.reason ?? "unknown") });
+    if (event.type === "token_refreshed") refreshes.inc();
+    if (event.type === "refresh_token_reused") reuse.inc();
+  };
+  return {
+    registry,
+    countAuditEvent,
+    observeRequest({ method, route, status }, seconds) {
+      requests.inc({ method, route, status });
+      duration.observe({ method, route }, seconds);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Every request gets an id (X-Request-Id, kept from the client when it is a sane token), one
+// JSON log line (id, method, route pattern, status, latency, client IP) and its metrics.
+import { randomUUID } from "node:crypto";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv } from "../app-env.ts";
+import type { Logger } from "../logger.ts";
+import type { Metrics } from "../metrics.ts";
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.res.headers.set("X-Request-Id", requestId);
+    const ms = performance.now() - started;
+    const route = routeLabel(c);
+    const { status } = c.res;
+    deps.metrics.observeRequest({ method: c.req.method, route, status }, ms / 1000);
+    deps.log({
+      level: status >= 500 ? "error" : "info",
+      msg: "request",
+      requestId,
+      method: c.req.method,
+      route,
+      status,
+      ms: Math.round(ms * 100) / 100,
+      ip: c.var.requestContext?.ip ?? null,
+    });
+  });
+}
+
+/** The pattern of the route that answered ("/api/passkeys/:id"), never the raw path: bounded label values. */
+function routeLabel(c: Context): string {
+  const handler = matchedRoutes(c).findLast((route) => route.method !== "ALL");
+  return handler?.path ?? "unmatched";
+}

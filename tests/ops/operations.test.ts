@@ -1,0 +1,168 @@
+// What an operator relies on: JSON logs that never hold a secret, request ids, Prometheus
+// metrics that count what happens, and a SIGTERM that lets in-flight requests finish.
+import { existsSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, type TestApp } from "../helpers/harness.ts";
+import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+
+let t: TestApp | undefined;
+let server: ServerProcess | undefined;
+afterEach(async () => {
+  t?.close();
+  t = undefined;
+  await server?.stop();
+  server = undefined;
+});
+
+/** The value of one sample in Prometheus text, 0 when absent. */
+async function sample(app: TestApp, name: string, headers: Record<string, string> = {}): Promise<number> {
+  const text = await (await app.app.request(ROUTES.metrics, { headers })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+describe("structured logs", () => {
+  it("writes one JSON line per request with id, route pattern, status and latency, and never a token, cookie or code", async () => {
+    t = await createTestApp();
+    const browser = t.browser();
+    const signUp = await json(await browser.post(ROUTES.registerVerify, { body: await browser.authenticator.register(await json(await browser.post(ROUTES.registerOptions, { body: { username: "alice" } }))) }));
+    const secrets: string[] = [signUp.accessToken, ...signUp.recoveryCodes, browser.refreshCookie!];
+    const refreshed = await json(await browser.refresh());
+    secrets.push(refreshed.accessToken, browser.refreshCookie!);
+    await browser.get(ROUTES.me, { bearer: refreshed.accessToken });
+    const signedIn = await browser.signIn();
+    secrets.push(signedIn.accessToken, browser.refreshCookie!);
+    await browser.get(ROUTES.passkeys, { bearer: signedIn.accessToken });
+    await browser.post(ROUTES.recover, { body: { username: "alice", code: signUp.recoveryCodes[0] } });
+    await browser.get(ROUTES.me, { bearer: `${signedIn.accessToken}x` });
+    await browser.post(ROUTES.logout);
+
+    const lines = t.logs.map((entry) => JSON.stringify(entry));
+    const requests = t.logs.filter((entry) => entry.msg === "request");
+    expect(requests).toHaveLength(10);
+    for (const entry of requests) {
+      expect(entry).toEqual({
+        level: "info",
+        msg: "request",
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        method: expect.any(String),
+        route: expect.stringMatching(/^\/[\w/.:-]*$/),
+        status: expect.any(Number),
+        ms: expect.any(Number),
+        ip: null,
+      });
+    }
+    expect(requests.map((entry) => entry.route)).toContain(ROUTES.passkeys);
+    for (const secret of secrets) expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+  });
+
+  it("logs an unexpected failure at error level with its request id, and answers without details", async () => {
+    t = await createTestApp();
+    t.sqlite.close();
+    const response = await t.browser().post(ROUTES.loginOptions, { body: {}, headers: { "x-request-id": "trace-42" } });
+    expect(response.status).toBe(500);
+    expect(response.headers.get("x-request-id")).toBe("trace-42");
+    const failure = t.logs.find((entry) => entry.msg === "unhandled error")!;
+    expect(failure).toMatchObject({ level: "error", requestId: "trace-42", error: expect.stringContaining("database") });
+    expect(t.logs.find((entry) => entry.msg === "request")).toMatchObject({ level: "error", status: 500, requestId: "trace-42" });
+    t.close = () => undefined;
+  });
+
+  it("keeps a sane X-Request-Id from the client and replaces anything else", async () => {
+    t = await createTestApp();
+    const kept = await t.browser().get(ROUTES.health, { headers: { "x-request-id": "abc-123.x" } });
+    expect(kept.headers.get("x-request-id")).toBe("abc-123.x");
+    const replaced = await t.browser().get(ROUTES.health, { headers: { "x-request-id": "a b\"<script>" } });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("Prometheus metrics at /metrics", () => {
+  it("counts sign-ins, failures by reason, refreshes, reuse, live sessions and requests by route", async () => {
+    t = await createTestApp();
+    const browser = t.browser();
+    await browser.signUp("alice");
+    expect(await sample(t, 'auth_sign_ins_total{ceremony="registration"}')).toBe(1);
+    expect(await sample(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(0);
+    await browser.signIn();
+    expect(await sample(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(1);
+
+    const options = await json(await browser.post(ROUTES.loginOptions, { body: {} }));
+    const assertion = await browser.authenticator.authenticate(options);
+    await browser.post(ROUTES.loginVerify, { body: assertion });
+    await browser.post(ROUTES.loginVerify, { body: assertion }); // replay
+    expect(await sample(t, 'auth_sign_in_failures_total{reason="challenge_not_found"}')).toBe(1);
+    expect(await sample(t, "auth_active_sessions")).toBe(3);
+
+    const stale = browser.refreshCookie;
+    await browser.refresh();
+    await browser.refresh();
+    expect(await sample(t, "auth_refreshes_total")).toBe(2);
+    browser.refreshCookie = stale;
+    expect((await browser.refresh()).status).toBe(401);
+    expect(await sample(t, "auth_refresh_reuse_detected_total")).toBe(1);
+    expect(await sample(t, "auth_active_sessions")).toBe(2);
+    expect(await sample(t, 'http_requests_total{method="POST",route="/auth/login/verify",status="400"}')).toBe(1);
+    expect(await sample(t, 'http_request_duration_seconds_count{method="POST",route="/auth/login/verify"}')).toBe(3);
+  });
+
+  it("needs METRICS_TOKEN as a bearer when it is set", async () => {
+    t = await createTestApp({ METRICS_TOKEN: "scrape-secret-0123456789" });
+    expect((await t.app.request(ROUTES.metrics)).status).toBe(401);
+    expect((await t.app.request(ROUTES.metrics, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    const scraped = await t.app.request(ROUTES.metrics, { headers: { authorization: "Bearer scrape-secret-0123456789" } });
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get("content-type")).toContain("text/plain");
+  });
+});
+
+describe("graceful shutdown", () => {
+  /** A sign-in options request whose body arrives in two parts, `pause` apart: in flight meanwhile. */
+  function slowRequest(origin: string) {
+    const body = JSON.stringify({ username: "someone" });
+    let sendRest!: () => void;
+    const answered = new Promise<{ status: number; body: string } | string>((resolve) => {
+      const req = request(new URL(ROUTES.loginOptions, origin), {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": String(body.length), origin },
+      });
+      req.on("response", (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode!, body: text }));
+      });
+      req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+      req.flushHeaders();
+      req.write(body.slice(0, 5));
+      sendRest = () => req.end(body.slice(5));
+    });
+    return { answered, sendRest: () => sendRest() };
+  }
+
+  it("on SIGTERM refuses new connections, finishes the request in flight, closes the database and exits 0", async () => {
+    server = await startServer();
+    const inFlight = slowRequest(server.origin);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the server has its headers and waits for the body
+    const exited = server.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = await fetch(new URL(ROUTES.health, server.origin)).then((r) => r.status, (error: { cause?: { code?: string } }) => error.cause?.code);
+    expect(late).toBe("ECONNREFUSED");
+
+    inFlight.sendRest();
+    const answer = await inFlight.answered;
+    expect(answer).toMatchObject({ status: 200 });
+    expect(JSON.parse((answer as { body: string }).body)).toHaveProperty("challenge");
+    expect(await exited).toBe(0);
+
+    const log = server.output().trim().split("\n").map((line) => JSON.parse(line) as { msg: string });
+    expect(log[0]!.msg).toBe("listening");
+    expect(log.slice(-3).map((entry) => entry.msg)).toEqual(["stopping: finishing in-flight requests", "request", "stopped"]);
+    // Closing the last connection checkpoints the WAL into the database file and removes it.
+    const wal = join(server.dataDir, "auth.db-wal");
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
+  });
+});
