@@ -11,6 +11,7 @@ import { errorFields, jsonLogger, type Logger } from "./logger.ts";
 import { createMetrics, withAuditMetrics } from "./metrics.ts";
 import { observeRequests } from "./middleware/observe.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { accountRoutes } from "./routes/account.ts";
@@ -102,6 +103,7 @@ export function createApp(appDeps: AppDeps) {
   app.route("/", adminRoutes(deps));
   app.route("/", wellKnownRoutes(deps));
   app.route("/", metricsRoutes(deps.config, metrics));
+  app.route("/", openApiRoutes(deps.config));
   app.route("/", webAppRoutes(deps.webRoot));
 
   app.notFound((c) => {

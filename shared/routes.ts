@@ -29,6 +29,7 @@ export const ROUTES = {
   openidConfiguration: "/.well-known/openid-configuration",
   health: "/healthz",
   metrics: "/metrics",
+  openapi: "/openapi.json",
 } as const;
 
 /** Pages of the single-page web app; the server answers each with index.html. */
@@ -40,6 +41,7 @@ export const PAGES = {
   admin: "/admin",
   flow: "/flow",
   recover: "/recover",
+  docs: "/docs",
 } as const;
 
 /** Fills a route's `:name` parameters: routePath(ROUTES.session, { id }). */

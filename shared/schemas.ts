@@ -144,96 +144,146 @@ export type LoginOptionsRequest = v.InferOutput<typeof LoginOptionsRequest>;
 export type RegistrationResponse = v.InferOutput<typeof RegistrationResponse>;
 export type AuthenticationResponse = v.InferOutput<typeof AuthenticationResponse>;
 
-export type Role = "user" | "admin";
+// ---- Responses: valibot schemas too, so the OpenAPI document describes answers from the same
+// source as the types the web app uses. The server builds them; it does not parse them.
 
-/** The user as every endpoint shows it. */
-export interface PublicUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  createdAt: string;
-}
+const Timestamp = v.pipe(v.string(), v.isoTimestamp());
 
-/** One of the signed-in user's sessions (GET /api/sessions). */
-export interface SessionInfo {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  /** When it ends if not used again (idle expiry, capped by the absolute one). */
-  expiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  /** The session this request is made with. */
-  current: boolean;
-  /** The passkey that opened it (null once that passkey is deleted). */
-  passkey: { id: string; name: string } | null;
-}
+export const Role = v.picklist(["user", "admin"]);
+export type Role = v.InferOutput<typeof Role>;
 
-/** One of the signed-in user's passkeys (GET /api/passkeys). */
-export interface PasskeyInfo {
-  id: string;
-  name: string;
-  /** From the AAGUID, e.g. "iCloud Keychain"; null when the authenticator does not say. */
-  providerName: string | null;
-  /** base64url, for the WebAuthn Signal API after a deletion. */
-  credentialId: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  backedUp: boolean;
-  /** Synced passkeys live in a provider's cloud; device-bound ones never leave their device. */
-  kind: "synced" | "device-bound";
-}
+export const PublicUser = v.pipe(
+  v.object({ id: v.string(), username: v.string(), displayName: v.string(), role: Role, createdAt: Timestamp }),
+  v.description("The user as every endpoint shows it."),
+);
+export type PublicUser = v.InferOutput<typeof PublicUser>;
 
-export interface PasskeyList {
-  passkeys: PasskeyInfo[];
-  /** What the WebAuthn Signal API needs to tell the browser which passkeys still count. */
-  rpId: string;
-  userHandle: string;
-}
+export const SessionInfo = v.pipe(
+  v.object({
+    id: v.pipe(v.string(), v.description("The session id: the access token's sid.")),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp,
+    expiresAt: v.pipe(Timestamp, v.description("When it ends if not used again (idle expiry, capped by the absolute one).")),
+    userAgent: v.nullable(v.string()),
+    ip: v.nullable(v.string()),
+    current: v.pipe(v.boolean(), v.description("The session this request is made with.")),
+    passkey: v.pipe(
+      v.nullable(v.object({ id: v.string(), name: v.string() })),
+      v.description("The passkey that opened it (null once that passkey is deleted)."),
+    ),
+  }),
+  v.description("One of the signed-in user's sessions."),
+);
+export type SessionInfo = v.InferOutput<typeof SessionInfo>;
+export const SessionList = v.array(SessionInfo);
 
-/** Answer of POST /auth/recover. */
-export interface RecoveryGrant {
-  recoveryToken: string;
-  expiresIn: number;
-}
+export const PasskeyInfo = v.pipe(
+  v.object({
+    id: v.string(),
+    name: v.string(),
+    providerName: v.pipe(v.nullable(v.string()), v.description('From the AAGUID, e.g. "iCloud Keychain"; null when the authenticator does not say.')),
+    credentialId: v.pipe(v.string(), v.description("base64url, for the WebAuthn Signal API after a deletion.")),
+    createdAt: Timestamp,
+    lastUsedAt: v.nullable(Timestamp),
+    backedUp: v.boolean(),
+    kind: v.pipe(v.picklist(["synced", "device-bound"]), v.description("Synced passkeys live in a provider's cloud; device-bound ones never leave their device.")),
+  }),
+  v.description("One of the signed-in user's passkeys."),
+);
+export type PasskeyInfo = v.InferOutput<typeof PasskeyInfo>;
 
-/** A security event (audit log). Details never hold a token or secret. */
-export interface AuditEvent {
-  id: number;
-  type: string;
-  userId: string | null;
-  username: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  detail: Record<string, unknown>;
-  createdAt: string;
-}
+export const PasskeyList = v.object({
+  passkeys: v.array(PasskeyInfo),
+  rpId: v.pipe(v.string(), v.description("For the WebAuthn Signal API: which RP the passkeys belong to.")),
+  userHandle: v.pipe(v.string(), v.description("For the WebAuthn Signal API: the account's WebAuthn user handle.")),
+});
+export type PasskeyList = v.InferOutput<typeof PasskeyList>;
 
-export interface AdminUser extends PublicUser {
-  blocked: boolean;
-  passkeyCount: number;
-  sessionCount: number;
-}
+export const RecoveryGrant = v.pipe(
+  v.object({ recoveryToken: v.string(), expiresIn: v.pipe(v.number(), v.description("Seconds.")) }),
+  v.description("A short grant that can only register one new passkey (POST /auth/recover/options and /verify)."),
+);
+export type RecoveryGrant = v.InferOutput<typeof RecoveryGrant>;
 
-export interface AdminUserPage {
-  users: AdminUser[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export const RecoveryCodes = v.object({ recoveryCodes: v.pipe(v.array(v.string()), v.description("Shown once; only their HMACs are kept.")) });
+export const RecoveryCodesLeft = v.object({ remaining: v.number() });
 
-export interface AuditPage {
-  events: AuditEvent[];
-  /** Pass as `before` for the next (older) page; null on the last page. */
-  nextBefore: number | null;
-}
+export const AuditEvent = v.pipe(
+  v.object({
+    id: v.number(),
+    type: v.pipe(v.string(), v.description("user_registered, signed_in, sign_in_failed, token_refreshed, refresh_token_reused, session_revoked, …")),
+    userId: v.nullable(v.string()),
+    username: v.nullable(v.string()),
+    sessionId: v.nullable(v.string()),
+    ip: v.nullable(v.string()),
+    userAgent: v.nullable(v.string()),
+    detail: v.record(v.string(), v.unknown()),
+    createdAt: Timestamp,
+  }),
+  v.description("A security event. Details never hold a token or secret."),
+);
+export type AuditEvent = v.InferOutput<typeof AuditEvent>;
+export const AuditEventList = v.array(AuditEvent);
 
-/** Answer of register/verify, login/verify and refresh. */
-export interface TokenResponse {
-  user: PublicUser;
-  accessToken: string;
-  tokenType: "Bearer";
-  expiresIn: number;
-}
+export const AdminUser = v.object({
+  ...PublicUser.pipe[0].entries,
+  blocked: v.boolean(),
+  passkeyCount: v.number(),
+  sessionCount: v.pipe(v.number(), v.description("Live sessions.")),
+});
+export type AdminUser = v.InferOutput<typeof AdminUser>;
+
+export const AdminUserPage = v.object({ users: v.array(AdminUser), total: v.number(), limit: v.number(), offset: v.number() });
+export type AdminUserPage = v.InferOutput<typeof AdminUserPage>;
+
+export const AuditPage = v.object({
+  events: v.array(AuditEvent),
+  nextBefore: v.pipe(v.nullable(v.number()), v.description("Pass as `before` for the next (older) page; null on the last page.")),
+});
+export type AuditPage = v.InferOutput<typeof AuditPage>;
+
+export const TokenResponse = v.pipe(
+  v.object({
+    user: PublicUser,
+    accessToken: v.pipe(v.string(), v.description("An RFC 9068 JWT (ES256, typ at+jwt). Keep it in memory only.")),
+    tokenType: v.literal("Bearer"),
+    expiresIn: v.pipe(v.number(), v.description("Seconds until the access token expires.")),
+  }),
+  v.description("A signed-in session: the access token here, the refresh token in the __Host-refresh cookie."),
+);
+export type TokenResponse = v.InferOutput<typeof TokenResponse>;
+
+export const SignUpResponse = v.object({
+  ...TokenResponse.pipe[0].entries,
+  recoveryCodes: v.pipe(v.array(v.string()), v.description("Ten one-time recovery codes, shown once.")),
+});
+
+/** WebAuthn options exactly as @simplewebauthn/browser takes them (only the fields we always send are listed). */
+export const CreationOptions = v.pipe(
+  v.looseObject({
+    challenge: v.string(),
+    rp: v.looseObject({ id: v.optional(v.string()), name: v.string() }),
+    user: v.looseObject({ id: v.string(), name: v.string(), displayName: v.string() }),
+    pubKeyCredParams: v.array(v.looseObject({ type: v.string(), alg: v.number() })),
+    timeout: v.optional(v.number()),
+    excludeCredentials: v.optional(v.array(v.looseObject({ id: v.string(), type: v.string() }))),
+    authenticatorSelection: v.optional(v.looseObject({})),
+    attestation: v.optional(v.string()),
+  }),
+  v.description("PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3): pass to navigator.credentials.create via @simplewebauthn/browser."),
+);
+export const RequestOptions = v.pipe(
+  v.looseObject({
+    challenge: v.string(),
+    rpId: v.optional(v.string()),
+    timeout: v.optional(v.number()),
+    allowCredentials: v.optional(v.array(v.looseObject({ id: v.string(), type: v.string() }))),
+    userVerification: v.optional(v.string()),
+  }),
+  v.description("PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3): pass to navigator.credentials.get via @simplewebauthn/browser."),
+);
+
+export const Jwks = v.pipe(v.object({ keys: v.array(v.looseObject({ kty: v.string(), kid: v.string(), alg: v.string(), use: v.string() })) }), v.description("The current signing key and retired ones whose tokens may still be live."));
+export const OpenIdConfiguration = v.looseObject({ issuer: v.string(), jwks_uri: v.string(), access_token_signing_alg_values_supported: v.array(v.string()) });
+export const Health = v.object({ status: v.literal("ok") });
+

@@ -1,8 +1,9 @@
 // /api/passkeys: list, add (options + verify), rename, delete. Signed in; deleting needs a recent
 // verification.
 import { Hono } from "hono";
+import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
-import { PasskeyRename, RegistrationResponse, type PasskeyList } from "../../shared/schemas.ts";
+import type { PasskeyList } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { deletePasskey, finishPasskeyAddition, renamePasskey, startPasskeyAddition, toPasskeyInfo } from "../auth/passkeys.ts";
@@ -23,12 +24,12 @@ export function passkeyRoutes(deps: AuthDeps) {
     })
     .post(ROUTES.passkeyOptions, signedIn, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
     .post(ROUTES.passkeyVerify, signedIn, async (c) => {
-      const response = await readBody(c, RegistrationResponse);
+      const response = await readBody(c, OPERATIONS.passkeyVerify.body);
       const { userId, sessionId } = c.var.auth;
       return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);
     })
     .patch(ROUTES.passkey, signedIn, async (c) => {
-      const { name } = await readBody(c, PasskeyRename);
+      const { name } = await readBody(c, OPERATIONS.renamePasskey.body);
       const { userId, sessionId } = c.var.auth;
       await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.var.requestContext });
       return c.body(null, 204);

@@ -1,8 +1,8 @@
 // Recovery: POST /auth/recover (code → grant), /auth/recover/options and /verify (grant → new
 // passkey and a session); GET/POST /api/recovery-codes (how many are left; a fresh set).
 import { Hono } from "hono";
+import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
-import { RecoverRequest, RecoveryOptionsRequest, RecoveryVerifyRequest } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import { finishRecovery, redeemRecoveryCode, startRecoveryRegistration } from "../auth/recovery.ts";
 import { issueRecoveryCodes } from "../auth/recovery-codes.ts";
@@ -14,16 +14,16 @@ export function recoveryRoutes(deps: RouteDeps) {
   const signedIn = requireUser(deps);
   return new Hono<AppEnv>()
     .post(ROUTES.recover, async (c) => {
-      const { username, code } = await readBody(c, RecoverRequest);
+      const { username, code } = await readBody(c, OPERATIONS.recover.body);
       limitAccount(deps.rateLimits, username);
       return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
     })
     .post(ROUTES.recoverOptions, async (c) => {
-      const { recoveryToken } = await readBody(c, RecoveryOptionsRequest);
+      const { recoveryToken } = await readBody(c, OPERATIONS.recoverOptions.body);
       return c.json(await startRecoveryRegistration(deps, recoveryToken));
     })
     .post(ROUTES.recoverVerify, async (c) => {
-      const { recoveryToken, credential } = await readBody(c, RecoveryVerifyRequest);
+      const { recoveryToken, credential } = await readBody(c, OPERATIONS.recoverVerify.body);
       const session = await finishRecovery(deps, { recoveryToken, response: credential, context: c.var.requestContext });
       return respondWithSession(c, deps, session);
     })

@@ -1,7 +1,7 @@
 // POST /auth/step-up/options and /auth/step-up/verify: prove user verification again (bearer).
 import { Hono } from "hono";
+import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
-import { AuthenticationResponse } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { finishStepUp, startStepUp } from "../auth/step-up.ts";
@@ -13,7 +13,7 @@ export function stepUpRoutes(deps: AuthDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.stepUpOptions, signedIn, async (c) => c.json(await startStepUp(deps, c.var.auth.userId)))
     .post(ROUTES.stepUpVerify, signedIn, async (c) => {
-      const response = await readBody(c, AuthenticationResponse);
+      const response = await readBody(c, OPERATIONS.stepUpVerify.body);
       const { userId, sessionId } = c.var.auth;
       await finishStepUp(deps, { response, userId, sessionId, context: c.var.requestContext });
       return c.body(null, 204);

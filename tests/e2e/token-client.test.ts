@@ -1,6 +1,5 @@
 // The web app's token client in Chromium: tabs sharing one session, single-flight refresh,
 // cross-tab sign-out, revoked sessions, and where the tokens are (not) kept.
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
