@@ -5,6 +5,7 @@ import { createAuthClient, type SignedOutReason } from "./auth-client.ts";
 import { h } from "./dom.ts";
 import { accountPage } from "./pages/account.ts";
 import { adminPage } from "./pages/admin.ts";
+import { docsPage } from "./pages/docs.ts";
 import { flowPage } from "./pages/flow.ts";
 import { createFlowLog } from "./flow-log.ts";
 import { stepUpWithPasskey } from "./passkeys.ts";
@@ -61,6 +62,7 @@ function render() {
     [PAGES.signUp]: signUpPage,
     [PAGES.signIn]: signInPage,
     [PAGES.recover]: recoverPage,
+    [PAGES.docs]: docsPage,
   };
   current = pages[path]!(context);
   root.replaceChildren(current.element);

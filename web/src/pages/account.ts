@@ -213,6 +213,7 @@ export function accountPage(ctx: PageContext): Page {
         h("p", { class: "alt" }, h("a", { href: PAGES.flow, "data-link": true }, "Open full page")),
         inspector.element,
       ),
+      h("p", { class: "alt" }, "Building on this? ", h("a", { href: PAGES.docs, "data-link": true, id: "docs-link" }, "API reference")),
     ),
     dispose() {
       clearInterval(countdown);

@@ -75,6 +75,7 @@ export function signInPage(ctx: PageContext): Page {
     status.element,
     h("p", { class: "alt" }, "New here? ", h("a", { href: PAGES.signUp, "data-link": true }, "Create an account")),
     h("p", { class: "alt" }, "Lost your passkeys? ", h("a", { href: PAGES.recover, "data-link": true }, "Use a recovery code")),
+    h("p", { class: "alt" }, "Developers: ", h("a", { href: PAGES.docs, "data-link": true }, "API reference")),
   );
   return {
     element,

@@ -1,0 +1,74 @@
+// The README's "Use the tokens in your own service" commands, run as written (with free ports):
+// a token from `npm run token`, the example resource server as its own process, and curl.
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const run = promisify(execFile);
+let platform: ServerProcess;
+let resourceServer: ReturnType<typeof spawn>;
+let api: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "localhost", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The README's shell block of that section: the lines after `AUTH=… API=…`. */
+function readmeCommands(): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Use the tokens in your own service"));
+  const block = section.slice(section.indexOf("```sh") + 5, section.indexOf("```", section.indexOf("```sh") + 5));
+  const lines = block.trim().split("\n");
+  return lines.slice(lines.findIndex((line) => line.startsWith("AUTH=")) + 1);
+}
+
+beforeAll(async () => {
+  platform = await startServer({ ADMIN_USERNAMES: "ops" });
+  const port = await freePort();
+  api = `http://localhost:${port}`;
+  resourceServer = spawn(process.execPath, ["--import", "tsx", "examples/resource-server/main.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, AUTH_ISSUER: platform.origin, PORT: String(port) },
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${api}/public`).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the example resource server did not start");
+}, 30_000);
+afterAll(async () => {
+  resourceServer?.kill("SIGTERM");
+  await platform?.stop();
+});
+
+describe("README: use the tokens in your own service", () => {
+  it("works as written: the admin's token passes both routes, a bad token is refused, the JWKS is public", async () => {
+    const commands = readmeCommands();
+    expect(commands[0]).toContain("npm run -s token -- --username ops");
+    const script = [`AUTH=${platform.origin} API=${api}`, ...commands.map((line) => `${line}; echo`)].join("\n");
+    const { stdout } = await run("bash", ["-c", script], { cwd: ROOT, env: { PATH: process.env.PATH } });
+    const [me, report, refused, jwks] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(me).toMatchObject({ userId: expect.any(String), role: "admin" });
+    expect(report).toMatchObject({ report: "Only admins see this." });
+    expect(refused).toEqual({ error: { code: "token_invalid", message: expect.any(String) } });
+    expect(jwks.keys).toHaveLength(1);
+  }, 30_000);
+
+  it("answers 403 on the admin route for a user who is not an admin", async () => {
+    const { stdout: token } = await run(process.execPath, ["--import", "tsx", "scripts/token.ts", "--username", "dev", "--base", platform.origin], { cwd: ROOT });
+    const response = await fetch(`${api}/admin/report`, { headers: { authorization: `Bearer ${token.trim()}` } });
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.code).toBe("forbidden");
+  });
+});
