@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../server/config.ts";
 
@@ -71,5 +73,26 @@ describe("loadConfig", () => {
     const config = loadConfig({ DATABASE_URL: ":memory:", RATE_LIMIT_PER_MINUTE: "0" });
     expect(config.databasePath).toBe(":memory:");
     expect(config.rateLimitPerMinute).toBe(0);
+  });
+});
+
+describe(".env.example and the README", () => {
+  const root = join(import.meta.dirname, "../..");
+  const variables = [...readFileSync(join(root, "server/config.ts"), "utf8").matchAll(/(?:read|integer|oneOf)\("([A-Z_]+)"/g)].map((m) => m[1]!);
+
+  it("documents every variable the server reads, and each documented default is the real one", () => {
+    expect(variables.length).toBeGreaterThan(15);
+    const example = readFileSync(join(root, ".env.example"), "utf8");
+    expect(variables.filter((name) => !new RegExp(`^#? ?${name}=`, "m").test(example))).toEqual([]);
+    // The uncommented lines are the defaults: loading them changes nothing.
+    const set = Object.fromEntries([...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^"(.*)"$/, "$1")]));
+    const { keyEncryptionSecret: _a, ...withExample } = loadConfig(set);
+    const { keyEncryptionSecret: _b, ...withDefaults } = loadConfig({});
+    expect(withExample).toEqual(withDefaults);
+  });
+
+  it("lists every variable in the README's configuration table", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(variables.filter((name) => name !== "NODE_ENV" && !readme.includes(`| \`${name}\` |`))).toEqual([]);
   });
 });
