@@ -1,5 +1,6 @@
 // Hono's environment for this app: the request variables the middleware sets.
 import type { AccessClaims } from "./auth/access-tokens.ts";
+import type { LiveSession } from "./auth/session-state.ts";
 import type { RequestContext } from "./auth/deps.ts";
 
 export interface AppEnv {
@@ -8,6 +9,6 @@ export interface AppEnv {
     /** Set by observeRequests(): this request's id, echoed in X-Request-Id and on every log line. */
     requestId: string;
     /** Set by requireUser(): the token's claims, with the role and last verification from storage. */
-    auth: AccessClaims & { verifiedAt: number };
+    auth: AccessClaims & LiveSession;
   };
 }

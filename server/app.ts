@@ -78,17 +78,23 @@ export function createApp(appDeps: AppDeps) {
       // Tokens and account data must never sit in a cache (RFC 6749 §5.1).
       c.header("Cache-Control", "no-store");
     });
-    app.use(
-      prefix,
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: () => {
-          // The rest of the body is never read: close the connection, or its bytes would be
-          // taken for the next request on it.
-          throw new AppError("body_too_large", { headers: { Connection: "close" } });
-        },
-      }),
-    );
+    const tooLarge = () => {
+      // The rest of the body is never read: close the connection, or its bytes would be taken
+      // for the next request on it.
+      throw new AppError("body_too_large", { headers: { Connection: "close" } });
+    };
+    const countStreamedBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
+    app.use(prefix, (c, next) => {
+      // Behind Node's HTTP/1.1 parser (c.env.incoming), Content-Length is the body's exact size and
+      // without it or chunking there is no body at all: checking the headers spares building a
+      // fetch Request on every call that has no body. Chunked bodies, and requests that did not
+      // come through Node's parser, are counted as they stream.
+      const parsedByNode = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+      if (!parsedByNode || c.req.header("transfer-encoding") !== undefined) return countStreamedBody(c, next);
+      const length = c.req.header("content-length");
+      if (length !== undefined && Number(length) > MAX_BODY_BYTES) tooLarge();
+      return next();
+    });
   }
   app.use("/auth/*", rateLimitByIp(deps.rateLimits.ip));
 

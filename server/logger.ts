@@ -8,8 +8,8 @@ export type Logger = (entry: LogEntry) => void;
 const RANK: Record<LogLevel | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 export const LOG_LEVELS = Object.keys(RANK) as (LogLevel | "silent")[];
 
-/** Writes entries at `minimum` and above as JSON lines to `write` (stdout by default). */
-export function jsonLogger(minimum: LogLevel | "silent", write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+/** Writes entries at `minimum` and above as JSON lines to `write` (stdout, a write per event-loop turn, by default). */
+export function jsonLogger(minimum: LogLevel | "silent", write: (line: string) => void = bufferedStdout()): Logger {
   const threshold = RANK[minimum];
   return (entry) => {
     if (RANK[entry.level] < threshold) return;
@@ -25,4 +25,33 @@ export function errorFields(error: unknown): Record<string, unknown> {
     stack: error.stack,
     ...(error.cause === undefined ? {} : { cause: errorFields(error.cause).error }),
   };
+}
+
+let stdoutWriter: ((line: string) => void) | undefined;
+
+/**
+ * Lines to stdout gathered into one write per turn of the event loop: under load that is one
+ * system call for many requests' lines instead of one each. Whatever is pending is written on
+ * exit (stdout to a file or pipe is synchronous on Linux, so nothing is lost).
+ */
+function bufferedStdout(): (line: string) => void {
+  if (stdoutWriter) return stdoutWriter;
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending.join("");
+    pending = [];
+    process.stdout.write(chunk);
+  };
+  process.on("exit", flush);
+  stdoutWriter = (line) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  return stdoutWriter;
 }

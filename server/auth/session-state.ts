@@ -6,11 +6,16 @@ import { AppError } from "../errors.ts";
 import type { AccessClaims } from "./access-tokens.ts";
 import type { AuthDeps } from "./deps.ts";
 
-/** Returns the role the user has now and when the session last verified the user; throws session_revoked, session_expired or account_blocked. */
-export async function assertSessionLive(
-  deps: Pick<AuthDeps, "store" | "clock">,
-  claims: AccessClaims,
-): Promise<{ role: Role; verifiedAt: number }> {
+export interface LiveSession {
+  /** The role the user has now (not the one in the token). */
+  role: Role;
+  /** When the session last verified the user with a passkey. */
+  verifiedAt: number;
+  user: { id: string; username: string; displayName: string; role: Role; createdAt: number };
+}
+
+/** The session's current state and user; throws session_revoked, session_expired or account_blocked. */
+export async function assertSessionLive(deps: Pick<AuthDeps, "store" | "clock">, claims: AccessClaims): Promise<LiveSession> {
   const state = await deps.store.sessions.findState(claims.sessionId);
   if (!state || state.userId !== claims.userId) throw new AppError("session_revoked");
   // Blocked first: blocking also revoked the session, but the person should learn why.
@@ -18,5 +23,9 @@ export async function assertSessionLive(
   if (state.revokedAt !== null) throw new AppError("session_revoked");
   const now = deps.clock.now().getTime();
   if (state.expiresAt <= now || state.idleExpiresAt <= now) throw new AppError("session_expired");
-  return { role: state.role, verifiedAt: state.verifiedAt };
+  return {
+    role: state.role,
+    verifiedAt: state.verifiedAt,
+    user: { id: state.userId, username: state.username, displayName: state.displayName, role: state.role, createdAt: state.userCreatedAt },
+  };
 }

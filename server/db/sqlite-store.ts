@@ -70,6 +70,9 @@ export function createSqliteStore(db: SqliteDb): Store {
         expiresAt: sessions.expiresAt,
         role: users.role,
         blockedAt: users.blockedAt,
+        username: users.username,
+        displayName: users.displayName,
+        userCreatedAt: users.createdAt,
       })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))

@@ -123,6 +123,10 @@ export type SessionState = {
   expiresAt: number;
   role: Role;
   blockedAt: number | null;
+  /** The session's user as shown to them, read in the same step (GET /api/me needs no second read). */
+  username: string;
+  displayName: string;
+  userCreatedAt: number;
 };
 
 export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };

@@ -44,7 +44,7 @@ function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: u
   return result.output;
 }
 
-export function toPublicUser(user: UserRecord): PublicUser {
+export function toPublicUser(user: Pick<UserRecord, "id" | "username" | "displayName" | "role" | "createdAt">): PublicUser {
   return {
     id: user.id,
     username: user.username,
