@@ -76,6 +76,7 @@ export function createMetrics(options: { store: Store; now: () => number; proces
     registers: [registry],
   });
 
+  const children = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
   const countAuditEvent = (event: AuditEventInput) => {
     events.inc({ type: event.type });
     const detail = event.detail ?? {};
@@ -88,8 +89,12 @@ export function createMetrics(options: { store: Store; now: () => number; proces
     registry,
     countAuditEvent,
     observeRequest({ method, route, status }, seconds) {
-      requests.inc({ method, route, status });
-      duration.observe({ method, route }, seconds);
+      // Label sets are few (routes × methods × statuses): their children are looked up once.
+      const key = `${method} ${route} ${status}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = { count: requests.labels(method, route, String(status)), time: duration.labels(method, route) }));
+      child.count.inc();
+      child.time.observe(seconds);
     },
   };
 }
