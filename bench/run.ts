@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { REFRESH_COOKIE_NAME, ROUTES } from "../shared/routes.ts";
-import { ensureWebBuild } from "../scripts/web-build.ts";
+import { ensureBuild } from "../scripts/build.ts";
 import { SoftwareAuthenticator } from "../tests/helpers/authenticator.ts";
 import { startServer, type ServerProcess } from "../tests/helpers/server-process.ts";
 import { measureRawRotation } from "./raw-rotation.ts";
@@ -201,7 +201,7 @@ function commit(): string {
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main() {
-  await ensureWebBuild();
+  await ensureBuild();
   console.log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, median of ${RUNS} runs.\n`);
   const server: ServerProcess = await startServer({ ACCESS_TOKEN_TTL: "3600", MAX_SESSIONS_PER_USER: "1000" });
   const rss = sampleRss(server.pid);

@@ -1,6 +1,5 @@
 // The only file with side effects: loadConfig → open db → load keys → createApp → serve, and a
 // graceful stop on SIGTERM/SIGINT (finish in-flight requests, then close the database).
-import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { loadServerKeys } from "./auth/signing-keys.ts";
@@ -10,13 +9,13 @@ import { openDatabase } from "./db/client.ts";
 import { createSqliteStore } from "./db/sqlite-store.ts";
 import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
 import { errorFields, jsonLogger } from "./logger.ts";
+import { WEB_ROOT } from "./paths.ts";
 
 const KEY_REFRESH_INTERVAL_MS = 60_000;
 /** In-flight requests get this long to finish after SIGTERM; then the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** While stopping, connections that finished their request are closed this often. */
 const IDLE_SWEEP_MS = 100;
-const WEB_ROOT = fileURLToPath(new URL("../dist/web", import.meta.url));
 
 async function main() {
   let config;

@@ -1,15 +1,14 @@
 // Opens the SQLite database with the pragmas the platform relies on and applies migrations.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { MIGRATIONS_FOLDER } from "../paths.ts";
 import * as schema from "./schema.ts";
 
 export type SqliteDb = BetterSQLite3Database<typeof schema>;
 
-const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
 const BUSY_TIMEOUT_MS = 5000;
 
 export interface OpenedDatabase {

@@ -1,6 +1,7 @@
-// Builds the web app once before the suite, so browser tests serve what `npm start` serves.
-import { ensureWebBuild } from "../../scripts/web-build.ts";
+// Builds the web app and the bundled server once before the suite, so tests that start the
+// server run exactly what `npm start` runs.
+import { ensureBuild } from "../../scripts/build.ts";
 
 export default async function setup() {
-  await ensureWebBuild();
+  await ensureBuild();
 }

@@ -1,4 +1,4 @@
-// Starts the real server in a child process, as `npm start` runs it (tsx server/main.ts, built
+// Starts the real server in a child process, as `npm start` runs it (dist/server/main.mjs, built
 // web app, a database file), on a free localhost port; stop() ends it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,7 +39,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const dataDir = mkdtempSync(join(tmpdir(), "passkey-e2e-"));
   const origin = `http://localhost:${port}`;
   let output = "";
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--enable-source-maps", "dist/server/main.mjs"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
