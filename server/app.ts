@@ -1,7 +1,6 @@
 // createApp(deps): middleware order, routes, and the one error handler. No side effects.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import { ROUTES } from "../shared/routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { createAccessTokenVerifier } from "./auth/access-tokens.ts";
@@ -10,6 +9,7 @@ import { AppError } from "./errors.ts";
 import { errorFields, jsonLogger, type Logger } from "./logger.ts";
 import { createMetrics, withAuditMetrics } from "./metrics.ts";
 import { observeRequests } from "./middleware/observe.ts";
+import { responseHeaders, SECURITY_HEADERS } from "./middleware/response-headers.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
@@ -55,29 +55,10 @@ export function createApp(appDeps: AppDeps) {
 
   app.use(observeRequests({ log, metrics }));
   app.use(requestContext(deps.config.trustProxyHops));
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-      referrerPolicy: "no-referrer",
-      crossOriginResourcePolicy: "same-origin",
-    }),
-  );
+  app.use(responseHeaders(SECURITY_HEADERS));
   for (const prefix of ["/auth/*", "/api/*"]) {
-    app.use(prefix, async (c, next) => {
-      await next();
-      // Tokens and account data must never sit in a cache (RFC 6749 §5.1).
-      c.header("Cache-Control", "no-store");
-    });
+    // Tokens and account data must never sit in a cache (RFC 6749 §5.1).
+    app.use(prefix, responseHeaders([["Cache-Control", "no-store"]]));
     const tooLarge = () => {
       // The rest of the body is never read: close the connection, or its bytes would be taken
       // for the next request on it.

@@ -16,8 +16,8 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId); // before the answer is built: see response-headers.ts
     await next();
-    c.res.headers.set("X-Request-Id", requestId);
     const ms = performance.now() - started;
     const route = routeLabel(c);
     const { status } = c.res;

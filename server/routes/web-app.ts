@@ -2,7 +2,7 @@
 // index.html so the single-page app handles its own paths.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { PAGES } from "../../shared/routes.ts";
 import type { AppEnv } from "../app-env.ts";
 
@@ -50,14 +50,14 @@ export function webAppRoutes(root: string | undefined) {
   if (root === undefined || !existsSync(join(root, "index.html"))) return app;
   const assets = loadAssets(root);
   const index = assets.get("/index.html")!;
-  const serve = (asset: Asset) =>
-    new Response(asset.body, { headers: { "Content-Type": asset.contentType, "Cache-Control": asset.cacheControl } });
+  // c.body keeps the headers the middleware set (CSP and the rest).
+  const serve = (c: Context, asset: Asset) => c.body(asset.body, 200, { "Content-Type": asset.contentType, "Cache-Control": asset.cacheControl });
 
-  for (const page of Object.values(PAGES)) app.get(page, () => serve(index));
+  for (const page of Object.values(PAGES)) app.get(page, (c) => serve(c, index));
   app.get("*", async (c, next) => {
     const asset = assets.get(c.req.path);
     if (!asset) return next();
-    return serve(asset);
+    return serve(c, asset);
   });
   return app;
 }
