@@ -11,12 +11,27 @@ export interface Metrics {
 }
 
 /**
- * The store, with every audit write also counted: the audit log is the one place security acts
- * are recorded, so the metrics cannot miss one that a domain function writes.
+ * The store, with every audit write also counted (audit.record, and the store methods that write
+ * their event in their own transaction): the audit log is the one place security acts are
+ * recorded, so the metrics cannot miss one that a domain function writes.
  */
 export function withAuditMetrics(store: Store, metrics: Metrics): Store {
   return {
     ...store,
+    sessions: {
+      ...store.sessions,
+      // These two write their audit event inside their own transaction, when they succeed.
+      async rotate(input) {
+        const done = await store.sessions.rotate(input);
+        if (done) metrics.countAuditEvent(input.audit);
+        return done;
+      },
+      async replaceUnusedSuccessor(input) {
+        const done = await store.sessions.replaceUnusedSuccessor(input);
+        if (done) metrics.countAuditEvent(input.audit);
+        return done;
+      },
+    },
     audit: {
       ...store.audit,
       async record(event) {

@@ -1,9 +1,9 @@
 // WebAuthn challenges: random, stored server-side with their purpose and expiry, single use
 // (WebAuthn §13.4.3: challenges must be random, at least 16 bytes, and verified once).
-import { randomBytes } from "node:crypto";
 import type { ChallengePurpose, ChallengeRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import type { AuthDeps } from "./deps.ts";
+import { randomToken } from "./secrets.ts";
 
 export const CHALLENGE_BYTES = 32;
 /**
@@ -27,7 +27,7 @@ export async function createChallenge(
   context: ChallengeContext = {},
 ): Promise<string> {
   const now = deps.clock.now().getTime();
-  const challenge = randomBytes(CHALLENGE_BYTES).toString("base64url");
+  const challenge = randomToken(CHALLENGE_BYTES);
   await deps.store.challenges.insert({
     challenge,
     purpose,

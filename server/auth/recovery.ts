@@ -1,12 +1,12 @@
 // Account recovery without passwords: a one-time recovery code buys a short grant that can do
 // one thing, register a new passkey. Using it ends every other session of the account.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { RegistrationResponse } from "../../shared/schemas.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
-import { hashSecretToken } from "./secrets.ts";
+import { hashSecretToken, randomToken } from "./secrets.ts";
 import { hashRecoveryCode, isWellFormedRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.ts";
 import { creationOptions, verifyNewPasskey } from "./registration.ts";
 import { revokeAllSessions, startSession, type IssuedSession } from "./sessions.ts";
@@ -33,7 +33,7 @@ export async function redeemRecoveryCode(
   if (!isWellFormedRecoveryCode(code)) return fail("malformed_code");
   if (!(await deps.store.recovery.useCode(user.id, hashRecoveryCode(deps.keys.recoveryCodeKey, user.id, code), now))) return fail("wrong_code");
 
-  const recoveryToken = randomBytes(GRANT_BYTES).toString("base64url");
+  const recoveryToken = randomToken(GRANT_BYTES);
   await deps.store.recovery.insertGrant({
     id: randomUUID(),
     userId: user.id,

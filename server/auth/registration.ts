@@ -1,7 +1,7 @@
 // Passkey registration: creation options with a fresh challenge, and verification of the new
 // credential. Sign-up creates the account with it; adding a passkey and recovery reuse the same
 // two steps for an existing account.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { AuthenticatorTransport, PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { RegisterOptionsRequest, RegistrationResponse } from "../../shared/schemas.ts";
@@ -13,6 +13,7 @@ import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { assertAcceptablePasskey, defaultPasskeyName, SUPPORTED_ALGORITHM_IDS } from "./passkey-policy.ts";
 import { issueRecoveryCodes } from "./recovery-codes.ts";
+import { randomToken } from "./secrets.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
 
 /** WebAuthn §5.4.3: the user handle is at most 64 random bytes and never personal data. */
@@ -104,7 +105,7 @@ export async function startRegistration(deps: AuthDeps, request: RegisterOptions
   const account = {
     username: request.username,
     displayName: request.displayName || request.username,
-    webauthnUserId: randomBytes(USER_HANDLE_BYTES).toString("base64url"),
+    webauthnUserId: randomToken(USER_HANDLE_BYTES),
   };
   return creationOptions(deps, { account, purpose: "registration" });
 }

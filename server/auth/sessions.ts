@@ -1,11 +1,11 @@
 // Sessions and their refresh tokens: opaque 256-bit secrets stored as SHA-256 hashes, rotated on
 // every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
-import { recordAuditEvent } from "./audit.ts";
+import { auditEvent, recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
-import { hashSecretToken } from "./secrets.ts";
+import { hashSecretToken, randomToken } from "./secrets.ts";
 
 const REFRESH_TOKEN_BYTES = 32;
 /**
@@ -29,7 +29,7 @@ export interface IssuedSession {
 export const hashRefreshToken = hashSecretToken;
 
 function newRefreshToken(sessionId: string, parentId: string | null, now: number): { token: string; record: NewRefreshToken } {
-  const token = randomBytes(REFRESH_TOKEN_BYTES).toString("base64url");
+  const token = randomToken(REFRESH_TOKEN_BYTES);
   return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId, createdAt: now } };
 }
 
@@ -89,19 +89,19 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
 
     const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
     const { token, record } = newRefreshToken(found.sessionId, found.id, now);
+    const audit = auditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
     if (found.usedAt === null && found.discardedAt === null) {
-      const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now });
+      const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now, audit });
       if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
     } else {
       // Already exchanged. Within the grace period, and only while its successor is unused, this
       // is a retry; the store checks "successor unused" atomically with the replacement.
       const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
       const replaced =
-        withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now }));
+        withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now, audit }));
       if (!replaced) await revokeForReuse(deps, found, context);
     }
 
-    await recordAuditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
     return {
       sessionId: found.sessionId,
       user: found.user,

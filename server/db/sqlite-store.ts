@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { SqliteDb } from "./client.ts";
 import { auditEvents, challenges, passkeys, recoveryCodes, recoveryGrants, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
-import type { AuditEventRecord, PasskeyRecord, RefreshTokenLookup, SessionState, Store, UserRecord, UserSummary } from "./store.ts";
+import type { AuditEventInput, AuditEventRecord, PasskeyRecord, RefreshTokenLookup, SessionState, Store, UserRecord, UserSummary } from "./store.ts";
 
 const p = sql.placeholder;
 
@@ -299,6 +299,17 @@ export function createSqliteStore(db: SqliteDb): Store {
       .prepare(),
   };
 
+  const insertAudit = (event: AuditEventInput) => {
+    q.insertAudit.run({
+      type: event.type,
+      userId: event.userId ?? null,
+      sessionId: event.sessionId ?? null,
+      ip: event.ip ?? null,
+      userAgent: event.userAgent ?? null,
+      detail: JSON.stringify(event.detail ?? {}),
+      createdAt: event.createdAt,
+    });
+  };
   const revokeLiveSessions = (ids: string[], reason: string, now: number) => {
     for (const id of ids) q.revokeSession.run({ id, reason, now });
   };
@@ -415,19 +426,21 @@ export function createSqliteStore(db: SqliteDb): Store {
       setVerifiedAt: async (id, now) => {
         q.setVerifiedAt.run({ id, now });
       },
-      rotate: async ({ presentedId, successor, idleExpiresAt, now }) =>
-        db.transaction((tx) => {
+      rotate: async ({ presentedId, successor, idleExpiresAt, now, audit }) =>
+        db.transaction(() => {
           if (q.markTokenUsed.run({ id: presentedId, now }).changes !== 1) return false;
           q.insertToken.run(successor);
           q.touchSession.run({ id: successor.sessionId, now, idleExpiresAt });
+          insertAudit(audit);
           return true;
         }),
-      replaceUnusedSuccessor: async ({ successor, idleExpiresAt, now }) =>
+      replaceUnusedSuccessor: async ({ successor, idleExpiresAt, now, audit }) =>
         db.transaction(() => {
           const discarded = q.discardUnusedChild.run({ sessionId: successor.sessionId, parentId: successor.parentId, now });
           if (discarded.changes !== 1) return false;
           q.insertToken.run(successor);
           q.touchSession.run({ id: successor.sessionId, now, idleExpiresAt });
+          insertAudit(audit);
           return true;
         }),
       revoke: async (sessionId, reason, now) => q.revokeSession.run({ id: sessionId, reason, now }).changes === 1,
@@ -451,17 +464,7 @@ export function createSqliteStore(db: SqliteDb): Store {
         }),
     },
     audit: {
-      record: async (event) => {
-        q.insertAudit.run({
-          type: event.type,
-          userId: event.userId ?? null,
-          sessionId: event.sessionId ?? null,
-          ip: event.ip ?? null,
-          userAgent: event.userAgent ?? null,
-          detail: JSON.stringify(event.detail ?? {}),
-          createdAt: event.createdAt,
-        });
-      },
+      record: async (event) => insertAudit(event),
       list: async ({ userId, type, beforeId, limit }) =>
         q.listAudit
           .all({ userId: userId ?? null, type: type ?? null, beforeId: beforeId ?? null, limit })

@@ -220,12 +220,14 @@ export interface Store {
     /** The owner of a session, or null when there is no such session. */
     findOwner(sessionId: string): Promise<string | null>;
     /** Marks `presentedId` used and stores its successor, only if it is still live; false if it was not. */
-    rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
+    // rotate and replaceUnusedSuccessor write their audit event in the same transaction: one
+    // commit per refresh, and no refresh without its event.
+    rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }): Promise<boolean>;
     /**
      * If the session's live token was issued in exchange for `successor.parentId` and never used,
      * discards it and stores `successor` instead; false (and no change) otherwise.
      */
-    replaceUnusedSuccessor(input: { successor: NewRefreshToken; idleExpiresAt: number; now: number }): Promise<boolean>;
+    replaceUnusedSuccessor(input: { successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }): Promise<boolean>;
     /** Revokes a live session; false if it was already ended. */
     revoke(sessionId: string, reason: string, now: number): Promise<boolean>;
     /** Revokes every live session of the user; returns their ids. */
