@@ -1,7 +1,7 @@
 // Starts the real server in a child process, as `npm start` runs it (dist/server/main.mjs, built
 // web app, a database file), on a free localhost port; stop() ends it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,8 @@ import Database from "better-sqlite3";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
+/** `npm start`'s own command line (after "node"), read from package.json: one source for both. */
+const START_ARGS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
 
 export interface ServerProcess {
   origin: string;
@@ -39,7 +41,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const dataDir = mkdtempSync(join(tmpdir(), "passkey-e2e-"));
   const origin = `http://localhost:${port}`;
   let output = "";
-  const child: ChildProcess = spawn(process.execPath, ["--enable-source-maps", "dist/server/main.mjs"], {
+  const child: ChildProcess = spawn(process.execPath, START_ARGS, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
