@@ -3,10 +3,11 @@
 //   npm run admin -- revoke <username> [--force]   (--force may remove the last admin)
 import { changeAccount } from "../server/auth/accounts.ts";
 import { systemClock } from "../server/clock.ts";
-import { ConfigError, loadConfig } from "../server/config.ts";
+import { loadConfig } from "../server/config.ts";
 import { openDatabase } from "../server/db/client.ts";
 import { createSqliteStore } from "../server/db/sqlite-store.ts";
 import { AppError } from "../server/errors.ts";
+import { runCommand } from "./cli.ts";
 
 const USAGE = "usage: npm run admin -- grant <username> | revoke <username> [--force]";
 
@@ -42,10 +43,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exitCode = 2;
-}
+await runCommand(main);

@@ -5,10 +5,11 @@
 // Retired keys stay in the JWKS until the last token they signed has expired (ACCESS_TOKEN_TTL).
 import { loadServerKeys } from "../server/auth/signing-keys.ts";
 import { systemClock } from "../server/clock.ts";
-import { ConfigError, loadConfig } from "../server/config.ts";
+import { loadConfig } from "../server/config.ts";
 import { openDatabase } from "../server/db/client.ts";
 import { createSqliteStore } from "../server/db/sqlite-store.ts";
 import { resolveKeyEncryptionSecret } from "../server/dev-secret.ts";
+import { runCommand } from "./cli.ts";
 
 const USAGE = "usage: npm run keys:rotate | npm run keys:list";
 
@@ -44,10 +45,4 @@ async function main([action]: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof Error)) throw error;
-  console.error(error.message); // a wrong secret or bad config: say so, without a stack trace
-  process.exitCode = error instanceof ConfigError ? 2 : 1;
-}
+await runCommand(main);
