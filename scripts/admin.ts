@@ -39,7 +39,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    database.close();
+    await database.close();
   }
 }
 

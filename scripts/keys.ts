@@ -41,7 +41,7 @@ async function main([action]: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    database.close();
+    await database.close();
   }
 }
 

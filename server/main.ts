@@ -29,7 +29,9 @@ async function main() {
     throw error;
   }
   const log = jsonLogger(config.logLevel);
-  const database = openDatabase(config.databasePath);
+  const database = openDatabase(config.databasePath, {
+    backgroundCheckpoints: { onError: (message) => log({ level: "error", msg: "WAL checkpoint failed", error: message }) },
+  });
   const store = createSqliteStore(database.db);
   const keys = await loadServerKeys({
     store,
@@ -57,8 +59,7 @@ async function main() {
     clearInterval(keyRefresh);
     const deadline = setTimeout(() => {
       log({ level: "warn", msg: "requests still running at the shutdown deadline; exiting", timeoutMs: SHUTDOWN_TIMEOUT_MS });
-      database.close();
-      process.exit(1);
+      void database.close().finally(() => process.exit(1));
     }, SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     // Stops accepting connections and closes idle keep-alive ones; a connection in the middle of
@@ -66,10 +67,10 @@ async function main() {
     const sweep = setInterval(() => {
       if ("closeIdleConnections" in server) server.closeIdleConnections();
     }, IDLE_SWEEP_MS);
-    server.close(() => {
+    server.close(async () => {
       clearTimeout(deadline);
       clearInterval(sweep);
-      database.close();
+      await database.close();
       log({ level: "info", msg: "stopped", signal });
       process.exit(0);
     });

@@ -30,7 +30,7 @@ export interface TestApp {
   /** Every log line the app wrote. */
   logs: LogEntry[];
   browser(options?: { origin?: string }): TestBrowser;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {

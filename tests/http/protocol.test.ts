@@ -81,6 +81,6 @@ describe("HTTP protocol", () => {
     const body = await json(response);
     expect(body).toEqual({ error: { code: "internal", message: "Something went wrong on our side." } });
     expect(t.unexpectedErrors).toHaveLength(1);
-    t.close = () => undefined;
+    t.close = async () => undefined;
   });
 });

@@ -68,7 +68,7 @@ describe("structured logs", () => {
     const failure = t.logs.find((entry) => entry.msg === "unhandled error")!;
     expect(failure).toMatchObject({ level: "error", requestId: "trace-42", error: expect.stringContaining("database") });
     expect(t.logs.find((entry) => entry.msg === "request")).toMatchObject({ level: "error", status: 500, requestId: "trace-42" });
-    t.close = () => undefined;
+    t.close = async () => undefined;
   });
 
   it("keeps a sane X-Request-Id from the client and replaces anything else", async () => {
