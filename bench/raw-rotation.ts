@@ -9,13 +9,18 @@ import Database from "better-sqlite3";
 const SESSIONS = 50;
 const hash = (token: string) => createHash("sha256").update(token).digest("hex");
 
-/** Rotations per second for `seconds`, with the given synchronous level (WAL mode). */
-export function measureRawRotation(options: { seconds: number; synchronous: "NORMAL" | "FULL" }): number {
+/**
+ * Rotations per second for `seconds`, with the given synchronous level (WAL mode). `checkpoints:
+ * "none"` turns off SQLite's checkpoints inside commits, as our server does (it runs them on
+ * another thread), to show the transaction alone.
+ */
+export function measureRawRotation(options: { seconds: number; synchronous: "NORMAL" | "FULL"; checkpoints?: "inline" | "none" }): number {
   const dir = mkdtempSync(join(tmpdir(), "bench-raw-"));
   const db = new Database(join(dir, "raw.db"));
   try {
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${options.synchronous}`);
+    if (options.checkpoints === "none") db.pragma("wal_autocheckpoint = 0");
     db.exec(`
       CREATE TABLE sessions (id TEXT PRIMARY KEY, last_used_at INTEGER NOT NULL, idle_expires_at INTEGER NOT NULL);
       CREATE TABLE refresh_tokens (id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id), token_hash TEXT NOT NULL UNIQUE,

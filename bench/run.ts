@@ -127,12 +127,19 @@ async function signIn(origin: string, authenticator: SoftwareAuthenticator) {
   return postJson(origin, ROUTES.loginVerify, await authenticator.authenticate(options as never));
 }
 
-/** Completed passkey sign-ins (options + authenticator + verify) per second. */
-async function signInThroughput(origin: string, authenticator: SoftwareAuthenticator): Promise<number> {
+async function signUp(origin: string, username: string): Promise<SoftwareAuthenticator> {
+  const authenticator = new SoftwareAuthenticator({ origin, counterMode: "zero" });
+  const { body: options } = await postJson(origin, ROUTES.registerOptions, { username });
+  await postJson(origin, ROUTES.registerVerify, await authenticator.register(options as never));
+  return authenticator;
+}
+
+/** Completed passkey sign-ins (options + authenticator + verify) per second, one client per account. */
+async function signInThroughput(origin: string, accounts: SoftwareAuthenticator[]): Promise<number> {
   let completed = 0;
   const deadline = performance.now() + DURATION_SECONDS * 1000;
   await Promise.all(
-    Array.from({ length: SIGN_IN_CONCURRENCY }, async () => {
+    accounts.map(async (authenticator) => {
       while (performance.now() < deadline) {
         await signIn(origin, authenticator);
         completed++;
@@ -203,14 +210,15 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 async function main() {
   await ensureBuild();
   console.log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, median of ${RUNS} runs.\n`);
-  const server: ServerProcess = await startServer({ ACCESS_TOKEN_TTL: "3600", MAX_SESSIONS_PER_USER: "1000" });
+  // Default session limit: accounts as they are in use, each with a few sessions.
+  const server: ServerProcess = await startServer({ ACCESS_TOKEN_TTL: "3600" });
   const rss = sampleRss(server.pid);
   const baselines: ChildProcess[] = [];
   try {
-    const authenticator = new SoftwareAuthenticator({ origin: server.origin, counterMode: "zero" });
-    const { body: registerOptions } = await postJson(server.origin, ROUTES.registerOptions, { username: "bench" });
-    const { body: signedUp } = await postJson(server.origin, ROUTES.registerVerify, await authenticator.register(registerOptions as never));
-    const token = signedUp.accessToken;
+    // One account per connection (refresh) and per sign-in client, each with its own passkey.
+    const accounts: SoftwareAuthenticator[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
+    const token = (await signIn(server.origin, accounts[0]!)).body.accessToken;
 
     const jwks = (await (await fetch(`${server.origin}${ROUTES.jwks}`)).json()) as { keys: unknown[] };
     const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: server.origin };
@@ -227,14 +235,16 @@ async function main() {
     console.log("POST /auth/refresh …");
     const refresh = await medianRun(async () => {
       const cookies: string[] = [];
-      for (let i = 0; i < CONNECTIONS; i++) cookies.push((await signIn(server.origin, authenticator)).cookie.split(";")[0]!.split("=")[1]!);
+      for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie.split(";")[0]!.split("=")[1]!);
       return refreshLoad(server.pid, server.origin, cookies);
     });
     console.log("raw better-sqlite3 rotation …");
     const rawRotation = median(Array.from({ length: RUNS }, () => measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL" })));
     const rawRotationFull = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "FULL" });
+    const rawRotationNoCheckpoints = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL", checkpoints: "none" });
     console.log("passkey sign-in …");
-    const signIns = median(await Array.from({ length: RUNS }).reduce<Promise<number[]>>(async (acc) => [...(await acc), await signInThroughput(server.origin, authenticator)], Promise.resolve([])));
+    const signInAccounts = accounts.slice(0, SIGN_IN_CONCURRENCY);
+    const signIns = median(await Array.from({ length: RUNS }).reduce<Promise<number[]>>(async (acc) => [...(await acc), await signInThroughput(server.origin, signInAccounts)], Promise.resolve([])));
     console.log("sign-in parts …\n");
     const parts = await measureSignInParts();
     const rssMb = rss.stop();
@@ -248,6 +258,7 @@ async function main() {
       ["POST /auth/refresh (ours, rotation)", ...http(refresh)],
       ["raw better-sqlite3 rotation tx (NORMAL)", fmt(rawRotation)],
       ["raw better-sqlite3 rotation tx (FULL)", fmt(rawRotationFull)],
+      ["raw rotation tx (NORMAL, no checkpoints)", fmt(rawRotationNoCheckpoints)],
       ["passkey sign-in, options+verify (ours)", fmt(signIns)],
       ["sign-in parts limit, one core", fmt(parts.limitPerSecond)],
     ];
@@ -288,7 +299,7 @@ async function main() {
       date: new Date().toISOString(),
       settings: { connections: CONNECTIONS, durationSeconds: DURATION_SECONDS, runs: RUNS, signInConcurrency: SIGN_IN_CONCURRENCY },
       http: { me, rawCryptoHttp: raw, expressJsonwebtoken: peer, refresh },
-      rawRotationPerSecond: { normal: rawRotation, full: rawRotationFull },
+      rawRotationPerSecond: { normal: rawRotation, full: rawRotationFull, normalWithoutCheckpoints: rawRotationNoCheckpoints },
       signIn: { perSecond: signIns, parts },
       rssPeakMb: rssMb,
       webInitialJsGzipKb: jsKb,
