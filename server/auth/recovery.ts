@@ -53,6 +53,9 @@ async function grantHolder(deps: AuthDeps, recoveryToken: string) {
   const userId = await deps.store.recovery.findGrantUser(hashGrant(recoveryToken), deps.clock.now().getTime());
   const user = userId === null ? null : await deps.store.users.findById(userId);
   if (!user) throw new AppError("recovery_grant_invalid");
+  // A grant taken before the account was blocked is no way around the block: recovery ends in a
+  // sign-in, which a blocked account cannot do.
+  if (user.blockedAt !== null) throw new AppError("account_blocked");
   return user;
 }
 

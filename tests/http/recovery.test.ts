@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { changeAccount } from "../../server/auth/accounts.ts";
 import { ROUTES } from "../../shared/routes.ts";
 import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
 
@@ -115,6 +116,25 @@ describe("recovering the account with a grant", () => {
     }
     device.refreshCookie = recoveryToken;
     expect((await device.refresh()).status).toBe(401);
+  });
+
+  it("refuses a grant taken before the account was blocked, and registers nothing", async () => {
+    const { recoveryToken } = await json(await redeem(codes[0]!));
+    const device = t.browser();
+    const options = await json(await device.post(ROUTES.recoverOptions, { body: { recoveryToken } }));
+    const alice = (await t.store.users.findByUsername("alice"))!;
+    await changeAccount(t, { targetId: alice.id, blocked: true, actorId: null, context: { ip: null, userAgent: null } });
+    const before = tableCounts(t.sqlite);
+    for (const response of [
+      await device.post(ROUTES.recoverOptions, { body: { recoveryToken } }),
+      await device.post(ROUTES.recoverVerify, { body: { recoveryToken, credential: await device.authenticator.register(options) } }),
+    ]) {
+      expect(response.status).toBe(403);
+      expect((await json(response)).error.code).toBe("account_blocked");
+    }
+    expect(device.refreshCookie).toBeUndefined();
+    const after = tableCounts(t.sqlite);
+    expect({ passkeys: after.passkeys, sessions: after.sessions }).toEqual({ passkeys: before.passkeys, sessions: before.sessions });
   });
 
   it("refuses an expired grant", async () => {
