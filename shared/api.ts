@@ -177,12 +177,12 @@ export const OPERATIONS = {
     success: { status: 200, schema: PasskeyList, description: "With provider names and backup state." },
   },
   passkeyOptions: {
-    method: "post", path: ROUTES.passkeyOptions, tag: "Passkeys", access: "bearer",
+    method: "post", path: ROUTES.passkeyOptions, tag: "Passkeys", access: "bearer", recentVerification: true,
     summary: "Start adding a passkey (excludeCredentials lists the existing ones)",
     success: { status: 200, schema: CreationOptions, description: "Options for navigator.credentials.create." },
   },
   passkeyVerify: {
-    method: "post", path: ROUTES.passkeyVerify, tag: "Passkeys", access: "bearer",
+    method: "post", path: ROUTES.passkeyVerify, tag: "Passkeys", access: "bearer", recentVerification: true,
     summary: "Finish adding a passkey",
     body: RegistrationResponse,
     success: { status: 201, schema: PasskeyInfo, description: "The new passkey." },

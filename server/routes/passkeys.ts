@@ -1,5 +1,5 @@
-// /api/passkeys: list, add (options + verify), rename, delete. Signed in; deleting needs a recent
-// verification.
+// /api/passkeys: list, add (options + verify), rename, delete. Signed in; adding and deleting
+// need a recent verification.
 import { Hono } from "hono";
 import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
@@ -22,8 +22,10 @@ export function passkeyRoutes(deps: AuthDeps) {
       const list: PasskeyList = { passkeys: passkeys.map(toPasskeyInfo), rpId: deps.config.rpId, userHandle: user.webauthnUserId };
       return c.json(list);
     })
-    .post(ROUTES.passkeyOptions, signedIn, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
-    .post(ROUTES.passkeyVerify, signedIn, async (c) => {
+    // A passkey added is a way into the account that outlives every session: only with a recent
+    // verification, so a stolen access token or an unlocked screen cannot plant one.
+    .post(ROUTES.passkeyOptions, signedIn, recentlyVerified, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
+    .post(ROUTES.passkeyVerify, signedIn, recentlyVerified, async (c) => {
       const response = await readBody(c, OPERATIONS.passkeyVerify.body);
       const { userId, sessionId } = c.var.auth;
       return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);

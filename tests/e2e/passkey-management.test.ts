@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -106,5 +106,32 @@ describe("recovering an account with a recovery code", () => {
         await stranger.page.waitForFunction(() => document.querySelector(".status")?.textContent?.includes("recovery code"));
       }
     }
+  });
+});
+
+describe("step-up before a sensitive action", () => {
+  it("asks for the passkey again when the sign-in is minutes old, then signs out everywhere, with no new session", async () => {
+    const laptop = await device();
+    // No passkey autofill in this browser: the virtual authenticator would answer the sign-in
+    // page's autofill request at once and sign dave back in, hiding where the flow ended.
+    await laptop.page.addInitScript("PublicKeyCredential.isConditionalMediationAvailable = async () => false");
+    await signUpInBrowser(laptop.page, server.origin, { username: "dave" });
+    const ofDave = "user_id = (SELECT id FROM users WHERE username = 'dave')";
+    server.execute(`UPDATE sessions SET verified_at = verified_at - 600000 WHERE ${ofDave}`); // signed in 10 minutes ago
+    const steps = recordApiResponses(laptop.page);
+    laptop.page.once("dialog", (dialog) => void dialog.accept());
+    await laptop.page.click("#sign-out-everywhere");
+    await laptop.page.waitForSelector("#sign-in");
+    expect(steps.filter((step) => step.startsWith("/auth/"))).toEqual([
+      "/auth/logout-all 403",
+      "/auth/step-up/options 200",
+      "/auth/step-up/verify 204",
+      "/auth/logout-all 204",
+    ]);
+    expect(server.query(`SELECT count(*) AS n, count(revoked_at) AS revoked FROM sessions WHERE ${ofDave}`)).toEqual([{ n: 1, revoked: 1 }]);
+    expect(server.query(`SELECT type FROM audit_events WHERE ${ofDave} AND type IN ('step_up_verified', 'sessions_revoked_all') ORDER BY id`)).toEqual([
+      { type: "step_up_verified" },
+      { type: "sessions_revoked_all" },
+    ]);
   });
 });

@@ -20,6 +20,8 @@ export interface ServerProcess {
   output(): string;
   /** Reads the server's database (read-only), to assert on stored state. */
   query(sql: string): unknown[];
+  /** Writes to the server's database: for what a test cannot wait for, such as a sign-in made minutes ago. */
+  execute(sql: string): void;
   /** Sends SIGTERM (once) and resolves with the exit code; the data folder stays. */
   terminate(): Promise<number | null>;
   stop(): Promise<void>;
@@ -86,6 +88,15 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       const db = new Database(join(dataDir, "auth.db"), { readonly: true, fileMustExist: true });
       try {
         return db.prepare(sql).all();
+      } finally {
+        db.close();
+      }
+    },
+    execute: (sql) => {
+      const db = new Database(join(dataDir, "auth.db"), { fileMustExist: true });
+      try {
+        db.pragma("busy_timeout = 5000");
+        db.exec(sql);
       } finally {
         db.close();
       }

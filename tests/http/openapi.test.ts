@@ -34,6 +34,20 @@ describe("the OpenAPI document", () => {
     expect([...documented].filter((route) => !mounted.has(route))).toEqual([]);
   });
 
+  it("marks exactly the operations that refuse a session without a recent passkey verification", async () => {
+    const browser = t.browser();
+    const { accessToken } = await browser.signUp("root");
+    t.clock.advance(301); // the sign-in is no longer recent; the access token is still valid
+    const enforced: string[] = [];
+    for (const [id, op] of operations.filter(([, op]) => op.access === "bearer" || op.access === "admin")) {
+      const path = routePath(op.path, { id: "00000000-0000-0000-0000-000000000000" });
+      const response = await browser.request(op.method.toUpperCase(), path, { bearer: accessToken, body: op.method === "get" ? undefined : {} });
+      if (response.status === 403 && (await json(response)).error.code === "reauthentication_required") enforced.push(id);
+    }
+    const documented = operations.filter(([, op]) => op.recentVerification).map(([id]) => id);
+    expect(enforced.sort()).toEqual(documented.sort());
+  });
+
   it("gives every operation that reads a body or query its schema, and every JSON answer a schema", async () => {
     const document = await json(await t.browser().get(ROUTES.openapi));
     for (const [id, op] of operations) {

@@ -67,6 +67,23 @@ describe("adding a passkey", () => {
     expect(options.user.name).toBe("alice");
   });
 
+  it("requires a recent passkey verification to add one, at options and at verify alike", async () => {
+    const options = await json(await alice.post(ROUTES.passkeyOptions, { bearer: token }));
+    const credential = await secondDevice().authenticator.register(options);
+    t.clock.advance(301); // someone at the unlocked screen, or a script holding the access token
+    for (const response of [
+      await alice.post(ROUTES.passkeyOptions, { bearer: token }),
+      await alice.post(ROUTES.passkeyVerify, { bearer: token, body: credential }),
+    ]) {
+      expect(response.status).toBe(403);
+      expect((await json(response)).error.code).toBe("reauthentication_required");
+    }
+    expect(tableCounts(t.sqlite).passkeys).toBe(1);
+    const stepUpOptions = await json(await alice.post(ROUTES.stepUpOptions, { bearer: token }));
+    expect((await alice.post(ROUTES.stepUpVerify, { bearer: token, body: await alice.authenticator.authenticate(stepUpOptions) })).status).toBe(204);
+    expect((await addPasskey(secondDevice())).status).toBe(201);
+  });
+
   it("adds a second passkey that can then sign in, and audits passkey_added", async () => {
     const laptop = secondDevice();
     const response = await addPasskey(laptop);
