@@ -19,22 +19,7 @@ export function hashSecretToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-const RANDOM_POOL_BYTES = 4096;
-let randomPool = Buffer.alloc(0);
-let randomOffset = 0;
-
-/**
- * `bytes` from the CSPRNG as base64url, for tokens, challenges and handles. Drawn from a pool
- * refilled 4 KiB at a time (as node's randomUUID does), so a refresh makes no system call for
- * randomness; every byte is used once.
- */
+/** `bytes` from the CSPRNG as base64url, for tokens, challenges and handles. */
 export function randomToken(bytes: number): string {
-  if (randomOffset + bytes > randomPool.length) {
-    randomPool = randomBytes(Math.max(RANDOM_POOL_BYTES, bytes));
-    randomOffset = 0;
-  }
-  const token = randomPool.subarray(randomOffset, randomOffset + bytes).toString("base64url");
-  randomPool.fill(0, randomOffset, randomOffset + bytes); // used: not kept in memory
-  randomOffset += bytes;
-  return token;
+  return randomBytes(bytes).toString("base64url");
 }
