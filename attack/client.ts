@@ -31,14 +31,20 @@ export class AttackClient {
 
   constructor(readonly base: URL, readonly origin = base.origin) {}
 
+  /** Waits out a 429's Retry-After (at most MAX_RATE_LIMIT_WAIT_SECONDS), counting the time. */
+  static async waitOut(answer: { headers: Headers }): Promise<void> {
+    const seconds = Math.min(Number(answer.headers.get("retry-after")) || 1, MAX_RATE_LIMIT_WAIT_SECONDS);
+    AttackClient.waitedSeconds += seconds;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+
   async send(method: string, path: string, options: SendOptions = {}): Promise<Sent> {
     for (;;) {
       const response = await fetch(new URL(path, this.base), { method, headers: this.headers(options), body: this.body(options), redirect: "manual" });
       const retryAfter = Number(response.headers.get("retry-after"));
       if (response.status === 429 && !options.acceptRateLimit && retryAfter > 0 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS) {
         await response.arrayBuffer();
-        AttackClient.waitedSeconds += retryAfter;
-        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+        await AttackClient.waitOut(response);
         continue;
       }
       if (options.refreshCookie === undefined) this.keepCookie(response);

@@ -87,7 +87,15 @@ function describeOperation(operationId: string, operation: Operation): Record<st
     responses[status] = {
       description: codes.join(", "),
       content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-      ...(status === 429 ? { headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait." } } } : {}),
+      ...(status === 429
+        ? {
+            headers: {
+              "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait." },
+              RateLimit: { schema: { type: "string" }, description: 'The limit that refused, "ip" or "account", and seconds until it resets: "account";r=0;t=42.' },
+              "RateLimit-Policy": { schema: { type: "string" }, description: 'That limit\'s quota per window: "account";q=10;w=60.' },
+            },
+          }
+        : {}),
     };
   }
 

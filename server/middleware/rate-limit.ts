@@ -1,21 +1,27 @@
 // Fixed-window rate limits: per client IP on every /auth/* route, and per account on the
-// ceremonies that name one (username). Past a limit: 429 rate_limited with Retry-After.
+// ceremonies that name one (username). Past a limit: 429 rate_limited with Retry-After, and the
+// RateLimit-Policy / RateLimit fields (draft-ietf-httpapi-ratelimit-headers) naming the limit
+// that refused ("ip" or "account"), so a client can tell the two apart.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import type { Clock } from "../clock.ts";
 import { AppError } from "../errors.ts";
 
-const WINDOW_MS = 60_000;
+const WINDOW_SECONDS = 60;
+const WINDOW_MS = WINDOW_SECONDS * 1000;
 /** Past this many tracked keys, windows that have ended are dropped. */
 const MAX_TRACKED_KEYS = 10_000;
 
 /** Counts hits per key in one-minute windows, in bounded memory. limitPerMinute 0 turns it off. */
 export class RateLimiter {
   readonly #windows = new Map<string, { startedAt: number; count: number }>();
+  readonly #policy: string;
   readonly #limitPerMinute: number;
   readonly #clock: Clock;
 
-  constructor(limitPerMinute: number, clock: Clock) {
+  /** `policy` names the limit in the RateLimit fields of its 429s. */
+  constructor(policy: string, limitPerMinute: number, clock: Clock) {
+    this.#policy = policy;
     this.#limitPerMinute = limitPerMinute;
     this.#clock = clock;
   }
@@ -33,7 +39,12 @@ export class RateLimiter {
     window.count += 1;
     if (window.count > this.#limitPerMinute) {
       const retryAfterSeconds = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));
-      throw new AppError("rate_limited", { message, headers: { "Retry-After": String(retryAfterSeconds) } });
+      const headers = {
+        "Retry-After": String(retryAfterSeconds),
+        "RateLimit-Policy": `"${this.#policy}";q=${this.#limitPerMinute};w=${WINDOW_SECONDS}`,
+        RateLimit: `"${this.#policy}";r=0;t=${retryAfterSeconds}`,
+      };
+      throw new AppError("rate_limited", { message, headers });
     }
   }
 
@@ -52,7 +63,10 @@ export interface RateLimits {
 }
 
 export function createRateLimits(config: { rateLimitPerMinute: number; rateLimitPerAccountPerMinute: number }, clock: Clock): RateLimits {
-  return { ip: new RateLimiter(config.rateLimitPerMinute, clock), account: new RateLimiter(config.rateLimitPerAccountPerMinute, clock) };
+  return {
+    ip: new RateLimiter("ip", config.rateLimitPerMinute, clock),
+    account: new RateLimiter("account", config.rateLimitPerAccountPerMinute, clock),
+  };
 }
 
 export function rateLimitByIp(limiter: RateLimiter) {

@@ -30,6 +30,9 @@ describe("rate limits", () => {
     expect(limited.status).toBe(429);
     expect((await json(limited)).error.code).toBe("rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Which limit refused, by draft-ietf-httpapi-ratelimit-headers: the account's, not the IP's.
+    expect(limited.headers.get("ratelimit-policy")).toBe('"account";q=3;w=60');
+    expect(limited.headers.get("ratelimit")).toBe(`"account";r=0;t=${limited.headers.get("retry-after")}`);
     // A usernameless sign-in names no account, so it cannot be locked out this way.
     expect((await browser.post(ROUTES.loginOptions, { body: {}, ...from("198.51.100.1") })).status).toBe(200);
     t.clock.advance(60);

@@ -34,7 +34,7 @@ describe("HTTP protocol", () => {
     expect(tableCounts(t.sqlite)).toEqual(before);
   });
 
-  it("rate-limits /auth/* per client with 429 rate_limited and Retry-After", async () => {
+  it("rate-limits /auth/* per client with 429 rate_limited, Retry-After and the limit named", async () => {
     t = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3" });
     const browser = t.browser();
     for (let i = 0; i < 3; i++) expect((await browser.post(ROUTES.loginOptions, { body: {} })).status).toBe(200);
@@ -42,6 +42,8 @@ describe("HTTP protocol", () => {
     expect(limited.status).toBe(429);
     expect((await json(limited)).error.code).toBe("rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.headers.get("ratelimit-policy")).toBe('"ip";q=3;w=60');
+    expect(limited.headers.get("ratelimit")).toBe(`"ip";r=0;t=${limited.headers.get("retry-after")}`);
     expect(tableCounts(t.sqlite).challenges).toBe(3);
     t.clock.advance(60);
     expect((await browser.post(ROUTES.loginOptions, { body: {} })).status).toBe(200);
