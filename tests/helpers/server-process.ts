@@ -74,6 +74,16 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  /** A connection of the test's own to the server's database, beside the server's (WAL allows it). */
+  const withDatabase = <T>(options: { readonly: boolean }, use: (db: Database.Database) => T): T => {
+    const db = new Database(join(dataDir, "auth.db"), { readonly: options.readonly, fileMustExist: true });
+    try {
+      db.pragma("busy_timeout = 5000");
+      return use(db);
+    } finally {
+      db.close();
+    }
+  };
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const terminate = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -84,23 +94,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     pid: child.pid!,
     dataDir,
     output: () => output,
-    query: (sql) => {
-      const db = new Database(join(dataDir, "auth.db"), { readonly: true, fileMustExist: true });
-      try {
-        return db.prepare(sql).all();
-      } finally {
-        db.close();
-      }
-    },
-    execute: (sql) => {
-      const db = new Database(join(dataDir, "auth.db"), { fileMustExist: true });
-      try {
-        db.pragma("busy_timeout = 5000");
-        db.exec(sql);
-      } finally {
-        db.close();
-      }
-    },
+    query: (sql) => withDatabase({ readonly: true }, (db) => db.prepare(sql).all()),
+    execute: (sql) => withDatabase({ readonly: false }, (db) => void db.exec(sql)),
     terminate,
     stop: async () => {
       await terminate();
