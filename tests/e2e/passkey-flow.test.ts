@@ -3,9 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser, timeoutWithWait } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 4;
+/** Long enough for two proactive refreshes. */
+const TWO_CYCLES_MS = (ACCESS_TOKEN_TTL_SECONDS * 2 + 1) * 1000;
+/** Long enough for a paused page's token to expire. */
+const PAST_EXPIRY_MS = (ACCESS_TOKEN_TTL_SECONDS + 1) * 1000;
 
 let server: ServerProcess;
 let browser: BrowserSession;
@@ -58,12 +62,12 @@ describe("passkey sign-in in Chromium", () => {
 
   it("refreshes an expiring access token without the person noticing", async () => {
     requests.length = 0;
-    await tab.page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS * 2 + 1) * 1000);
+    await tab.page.waitForTimeout(TWO_CYCLES_MS);
     // Proactive refreshes happened before each expiry; none failed.
     expect(requests.filter((r) => r === "/auth/refresh 200").length).toBeGreaterThanOrEqual(2);
     expect(requests.filter((r) => !r.endsWith(" 200"))).toEqual([]);
     expect(tab.page.url()).toBe(`${server.origin}/account`);
-  });
+  }, timeoutWithWait(TWO_CYCLES_MS));
 
   it("refreshes once and retries when the API says token_expired", async () => {
     // Its own profile: another tab of the same profile would share its fresh tokens over
@@ -76,7 +80,7 @@ describe("passkey sign-in in Chromium", () => {
       await page.clock.install();
       await signUpInBrowser(page, server.origin, { username: "bob" });
       await page.clock.pauseAt(Date.now() + 100);
-      await page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+      await page.waitForTimeout(PAST_EXPIRY_MS);
       log.length = 0;
       // Re-render the account page, which calls GET /api/me through the API client.
       await goInApp(page, "/account");
@@ -89,7 +93,7 @@ describe("passkey sign-in in Chromium", () => {
     } finally {
       await solo.close();
     }
-  });
+  }, timeoutWithWait(PAST_EXPIRY_MS));
 
   it("signs out: the session ends on the server and the sign-in page says so", async () => {
     await tab.page.reload();

@@ -3,9 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
+import { goInApp, recordApiResponses, signUpInBrowser, timeoutWithWait } from "../helpers/web-flows.ts";
 
 const ACCESS_TOKEN_TTL_SECONDS = 3;
+/** Long enough for three refresh cycles. */
+const SEVERAL_CYCLES_MS = ACCESS_TOKEN_TTL_SECONDS * 3 * 1000 + 1000;
+/** Long enough for a paused page's token to expire. */
+const PAST_EXPIRY_MS = (ACCESS_TOKEN_TTL_SECONDS + 1) * 1000;
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -43,7 +47,7 @@ async function twoTabsKeepWorking(username: string, options: { withoutWebLocks: 
   await second.goto(`${server.origin}/account`);
   await second.waitForSelector("#profile-username");
   const logs = [recordRequests(first.page), recordRequests(second)];
-  await first.page.waitForTimeout(ACCESS_TOKEN_TTL_SECONDS * 3 * 1000 + 1000);
+  await first.page.waitForTimeout(SEVERAL_CYCLES_MS);
   // Both tabs can still call the API with a fresh token, and are still on the account page.
   for (const page of [first.page, second]) {
     await goInApp(page, "/account");
@@ -61,7 +65,7 @@ describe("token client", () => {
     await twoTabsKeepWorking("tabs", { withoutWebLocks: false });
     expect(serverCount("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(0);
     expect(serverCount("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NOT NULL")).toBe(0);
-  });
+  }, timeoutWithWait(SEVERAL_CYCLES_MS));
 
   it("does the same without Web Locks, with the storage lease as the cross-tab lock", async () => {
     const page = await twoTabsKeepWorking("nolocks", { withoutWebLocks: true });
@@ -69,7 +73,7 @@ describe("token client", () => {
     expect(await page.evaluate(() => typeof navigator.locks)).toBe("undefined");
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
     expect(stored).not.toMatch(/eyJ/);
-  });
+  }, timeoutWithWait(SEVERAL_CYCLES_MS));
 
   it("makes exactly one refresh for ten API calls fired at once with an expired token", async () => {
     const browser = await profile();
@@ -80,7 +84,7 @@ describe("token client", () => {
     await goInApp(tab.page, "/flow");
     await tab.page.waitForSelector("#call-ten");
     await tab.page.clock.pauseAt(Date.now() + 100);
-    await tab.page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+    await tab.page.waitForTimeout(PAST_EXPIRY_MS);
     log.length = 0;
     await tab.page.click("#call-ten");
     await tab.page.waitForFunction(() => document.querySelector("#call-ten-result")?.textContent?.includes("of 10"));
@@ -89,7 +93,7 @@ describe("token client", () => {
     expect(log.filter((r) => r === "/api/me 401")).toHaveLength(10);
     expect(log.filter((r) => r === "/api/me 200")).toHaveLength(10);
     expect(await tab.page.textContent("#token-history")).toContain("retried once with the new token");
-  });
+  }, timeoutWithWait(PAST_EXPIRY_MS));
 
   it("signs tab B out within a second of signing out in tab A", async () => {
     const browser = await profile();

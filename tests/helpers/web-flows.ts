@@ -44,3 +44,9 @@ export async function pressSignIn(tab: { page: Page; setPresence(enabled: boolea
   await tab.page.evaluate(() => document.querySelector<HTMLButtonElement>("#sign-in")?.click());
   await tab.page.waitForSelector("#profile-username");
 }
+
+/**
+ * The timeout for a browser test that waits `waitMs` on purpose (for tokens to expire): the wait
+ * plus room for its browser steps, so a slow machine cannot turn the wait itself into a failure.
+ */
+export const timeoutWithWait = (waitMs: number): number => waitMs + 30_000;
