@@ -6,7 +6,8 @@ export interface Sent {
   status: number;
   headers: Headers;
   /** Parsed JSON body, or undefined when the body is empty or not JSON. */
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers are inspected field by field
+  // biome-ignore lint/suspicious/noExplicitAny: answers are inspected field by field
+  body: any;
 }
 
 export interface SendOptions {

@@ -12,13 +12,17 @@ const USAGE = `usage: npm run attack -- [--base URL] [--wait] [--only TEXT]
   --only TEXT  run only the attacks whose name contains TEXT`;
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({ args: argv, options: { base: { type: "string" }, wait: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean" } } }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const options = { base: { type: "string" }, wait: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean" } } as const;
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: argv, options }).values;
+    } catch (error) {
+      console.error(`${(error as Error).message}\n${USAGE}`);
+      return null;
+    }
+  })();
+  if (parsed === null) return 2;
+  const args = parsed;
   if (args.help) {
     console.log(USAGE);
     return 0;

@@ -4,7 +4,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { loadServerKeys } from "./auth/signing-keys.ts";
 import { systemClock } from "./clock.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { createSqliteStore } from "./db/sqlite-store.ts";
 import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
@@ -18,7 +18,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 const IDLE_SWEEP_MS = 100;
 
 async function main() {
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {

@@ -107,7 +107,10 @@ export function createMetrics(options: { store: Store; now: () => number; proces
       // Label sets are few (routes × methods × statuses): their children are looked up once.
       const key = `${method} ${route} ${status}`;
       let child = children.get(key);
-      if (!child) children.set(key, (child = { count: requests.labels(method, route, String(status)), time: duration.labels(method, route) }));
+      if (!child) {
+        child = { count: requests.labels(method, route, String(status)), time: duration.labels(method, route) };
+        children.set(key, child);
+      }
       child.count.inc();
       child.time.observe(seconds);
     },

@@ -67,7 +67,7 @@ export function buildOpenApiDocument(config: Pick<Config, "issuer" | "rpName">):
 function describeOperation(operationId: string, operation: Operation): Record<string, unknown> {
   const errors = new Set<ErrorCode>([...ACCESS_ERRORS[operation.access], ...(operation.errors ?? [])]);
   if (operation.recentVerification) errors.add("reauthentication_required");
-  if (operation.body) ["invalid_request", "body_too_large"].forEach((code) => errors.add(code as ErrorCode));
+  if (operation.body) for (const code of ["invalid_request", "body_too_large"] as const) errors.add(code);
   if (operation.query) errors.add("invalid_request");
   if (operation.path.startsWith("/auth/")) errors.add("rate_limited");
 

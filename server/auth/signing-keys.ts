@@ -63,7 +63,10 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
 
   const importPublic = async (jwk: JWK & { kid: string }) => {
     let key = imported.get(jwk.kid);
-    if (!key) imported.set(jwk.kid, (key = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey));
+    if (!key) {
+      key = (await importJWK(jwk, SIGNING_ALG)) as CryptoKey;
+      imported.set(jwk.kid, key);
+    }
     return key;
   };
 

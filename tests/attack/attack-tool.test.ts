@@ -30,7 +30,7 @@ describe("npm run attack", () => {
     const result = await attack("--base", server.origin);
     expect(result.output).toContain(`${ATTACKS.length} passed, 0 failed, 0 skipped`);
     expect(result.code).toBe(0);
-    for (const { name } of ATTACKS) expect(result.output).toMatch(new RegExp(`\\| ${escape(name)} +\\|.*\\| PASS +\\|`));
+    for (const { name } of ATTACKS) expect(result.output).toMatch(new RegExp(`\\| ${escapeRegExp(name)} +\\|.*\\| PASS +\\|`));
     expect(server.output()).not.toContain("Unhandled error");
   }, 120_000);
 
@@ -56,6 +56,6 @@ describe("npm run attack", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -142,7 +142,7 @@ export class TestBrowser {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
 export async function json(response: Response): Promise<any> {
   return response.json();
 }

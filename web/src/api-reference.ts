@@ -116,7 +116,12 @@ function operationView({ method, path, op }: { method: string; path: string; op:
     tryable
       ? h(
           "form",
-          { onsubmit: (event: Event) => (event.preventDefault(), void send()) },
+          {
+            onsubmit: (event: Event) => {
+              event.preventDefault();
+              void send();
+            },
+          },
           ...pathInputs.map((p) => p.input),
           query,
           body,

@@ -74,7 +74,16 @@ export function flowInspector(ctx: { auth: AuthClient; flow: FlowLog }): { eleme
   renderToken();
   renderHistory();
   tick();
-  const unsubscribe = [ctx.flow.subscribe(() => (renderCeremony(), renderHistory())), ctx.auth.subscribe(() => (renderToken(), tick()))];
+  const unsubscribe = [
+    ctx.flow.subscribe(() => {
+      renderCeremony();
+      renderHistory();
+    }),
+    ctx.auth.subscribe(() => {
+      renderToken();
+      tick();
+    }),
+  ];
   const timer = setInterval(tick, TICK_MS);
 
   return {
