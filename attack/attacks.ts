@@ -203,7 +203,15 @@ export const ATTACKS: Attack[] = [
       const token = client.refreshCookie!;
       const batch = await Promise.all(Array.from({ length: 10 }, () => client.post(ROUTES.refresh, { refreshCookie: token })));
       const statuses = batch.map((sent) => sent.status);
-      const earlier = batch.map((sent) => sent.headers.getSetCookie().join(";").match(/__Host-refresh=([^;]+)/)?.[1]).find(Boolean);
+      const earlier = batch
+        .map(
+          (sent) =>
+            sent.headers
+              .getSetCookie()
+              .join(";")
+              .match(/__Host-refresh=([^;]+)/)?.[1],
+        )
+        .find(Boolean);
       // One more retry leaves one known live token; it works, and a token the batch handed out does not.
       await ok(client.post(ROUTES.refresh, { refreshCookie: token }));
       const live = await client.post(ROUTES.refresh);
@@ -247,7 +255,10 @@ export const ATTACKS: Attack[] = [
       const jwk = jwks.keys[0]!;
       const pem = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" }).export({ type: "spki", format: "pem" });
       const outcomes = [];
-      for (const [label, secret] of [["JWK as secret", JSON.stringify(jwk)], ["PEM as secret", String(pem)]] as const) {
+      for (const [label, secret] of [
+        ["JWK as secret", JSON.stringify(jwk)],
+        ["PEM as secret", String(pem)],
+      ] as const) {
         const token = await new SignJWT(decodeJwt(accessToken))
           .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: jwk.kid })
           .sign(new TextEncoder().encode(secret));
@@ -277,7 +288,7 @@ export const ATTACKS: Attack[] = [
         const headers = {
           "our kid, attacker's key": { kid: realKid },
           "unknown kid + jku": { kid: "attacker", jku: keyUrl },
-          "x5u": { kid: "attacker", x5u: keyUrl },
+          x5u: { kid: "attacker", x5u: keyUrl },
           "embedded jwk": { jwk: attackerJwk },
           "kid path traversal": { kid: "../../../../dev/null" },
         };
@@ -334,10 +345,17 @@ export const ATTACKS: Attack[] = [
     async run(ctx) {
       const client = new AttackClient(ctx.base);
       const outcomes = [];
-      for (const [label, headers] of [["none", {}], ["not a JWT", { authorization: "Bearer not.a.jwt" }], ["Basic", { authorization: "Basic YTpi" }]] as const) {
+      for (const [label, headers] of [
+        ["none", {}],
+        ["not a JWT", { authorization: "Bearer not.a.jwt" }],
+        ["Basic", { authorization: "Basic YTpi" }],
+      ] as const) {
         const sent = await client.get(ROUTES.me, { headers });
         const challenge = sent.headers.get("www-authenticate") ?? "";
-        outcomes.push({ label, outcome: { observed: `${describe(sent)}${challenge ? "" : " (no WWW-Authenticate)"}`, pass: sent.status === 401 && challenge.startsWith("Bearer") } });
+        outcomes.push({
+          label,
+          outcome: { observed: `${describe(sent)}${challenge ? "" : " (no WWW-Authenticate)"}`, pass: sent.status === 401 && challenge.startsWith("Bearer") },
+        });
       }
       return all(outcomes);
     },
@@ -375,7 +393,10 @@ export const ATTACKS: Attack[] = [
       const assertion = await account.authenticator.authenticate(await loginOptions(account));
       return all([
         { label: "JSON", outcome: refused(await client.post(ROUTES.loginOptions, { rawBody: '{"username": "a' }), 400, "invalid_request") },
-        { label: "base64url", outcome: refused(await client.post(ROUTES.loginVerify, { body: { ...assertion, id: "not base64url!", rawId: "**" } }), 400, "invalid_request") },
+        {
+          label: "base64url",
+          outcome: refused(await client.post(ROUTES.loginVerify, { body: { ...assertion, id: "not base64url!", rawId: "**" } }), 400, "invalid_request"),
+        },
         { label: "CBOR", outcome: refused(await client.post(ROUTES.registerVerify, { body: badCbor }), 400) },
         { label: "wrong types", outcome: refused(await client.post(ROUTES.loginOptions, { body: { username: ["alice"] } }), 400, "invalid_request") },
       ]);
@@ -390,7 +411,12 @@ export const ATTACKS: Attack[] = [
       const known = await account.client.post(ROUTES.loginOptions, { body: { username: account.username } });
       const first = await account.client.post(ROUTES.loginOptions, { body: { username: unknown } });
       const again = await account.client.post(ROUTES.loginOptions, { body: { username: unknown } });
-      const shape = (sent: Sent) => JSON.stringify({ status: sent.status, keys: Object.keys(sent.body ?? {}).sort(), credentialKeys: Object.keys(sent.body?.allowCredentials?.[0] ?? {}).sort() });
+      const shape = (sent: Sent) =>
+        JSON.stringify({
+          status: sent.status,
+          keys: Object.keys(sent.body ?? {}).sort(),
+          credentialKeys: Object.keys(sent.body?.allowCredentials?.[0] ?? {}).sort(),
+        });
       const ids = (sent: Sent) => JSON.stringify(sent.body?.allowCredentials?.map((c: { id: string }) => c.id));
       const alike = shape(known) === shape(first);
       const consistent = ids(first) === ids(again) && (first.body?.allowCredentials?.length ?? 0) > 0;

@@ -30,7 +30,10 @@ export class AttackClient {
   /** Seconds spent waiting out the instance's rate limits. */
   static waitedSeconds = 0;
 
-  constructor(readonly base: URL, readonly origin = base.origin) {}
+  constructor(
+    readonly base: URL,
+    readonly origin = base.origin,
+  ) {}
 
   /** Waits out a 429's Retry-After (at most MAX_RATE_LIMIT_WAIT_SECONDS), counting the time. */
   static async waitOut(answer: { headers: Headers }): Promise<void> {

@@ -85,25 +85,27 @@ function getWithToken(pid: number, url: string, token: string): Promise<HttpResu
 /** Each connection holds its own session and sends the cookie its last response set. */
 function refreshLoad(pid: number, origin: string, cookies: string[]): Promise<HttpResult> {
   let next = 0;
-  return withServerCpu(pid, () => autocannon({
-    url: `${origin}${ROUTES.refresh}`,
-    method: "POST",
-    connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
-    setupClient: (client) => {
-      const send = (cookie: string) => client.setHeaders({ cookie: `${REFRESH_COOKIE_NAME}=${cookie}` });
-      send(cookies[next++ % cookies.length]!);
-      // At run time the event carries the HTTP parser's raw [name, value, …] list, not what @types/autocannon says.
-      (client as unknown as EventEmitter).on("headers", (response: { headers: string[] }) => {
-        for (let i = 0; i < response.headers.length; i += 2) {
-          const value = response.headers[i + 1]!;
-          if (response.headers[i]!.toLowerCase() === "set-cookie" && value.startsWith(`${REFRESH_COOKIE_NAME}=`)) {
-            send(value.slice(REFRESH_COOKIE_NAME.length + 1).split(";")[0]!);
+  return withServerCpu(pid, () =>
+    autocannon({
+      url: `${origin}${ROUTES.refresh}`,
+      method: "POST",
+      connections: CONNECTIONS,
+      duration: DURATION_SECONDS,
+      setupClient: (client) => {
+        const send = (cookie: string) => client.setHeaders({ cookie: `${REFRESH_COOKIE_NAME}=${cookie}` });
+        send(cookies[next++ % cookies.length]!);
+        // At run time the event carries the HTTP parser's raw [name, value, …] list, not what @types/autocannon says.
+        (client as unknown as EventEmitter).on("headers", (response: { headers: string[] }) => {
+          for (let i = 0; i < response.headers.length; i += 2) {
+            const value = response.headers[i + 1]!;
+            if (response.headers[i]!.toLowerCase() === "set-cookie" && value.startsWith(`${REFRESH_COOKIE_NAME}=`)) {
+              send(value.slice(REFRESH_COOKIE_NAME.length + 1).split(";")[0]!);
+            }
           }
-        }
-      });
-    },
-  }));
+        });
+      },
+    }),
+  );
 }
 
 /** fetch, retried once when a kept-alive socket was closed by the server just as it was reused. */
@@ -119,7 +121,10 @@ async function send(url: string, init: RequestInit): Promise<Response> {
 async function postJson(origin: string, path: string, body: unknown) {
   const response = await send(`${origin}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return { body: (await response.json()) as Record<string, unknown> & { accessToken: string }, cookie: response.headers.getSetCookie().find((c) => c.startsWith(REFRESH_COOKIE_NAME))! };
+  return {
+    body: (await response.json()) as Record<string, unknown> & { accessToken: string },
+    cookie: response.headers.getSetCookie().find((c) => c.startsWith(REFRESH_COOKIE_NAME))!,
+  };
 }
 
 async function signIn(origin: string, authenticator: SoftwareAuthenticator) {
@@ -244,13 +249,24 @@ async function main() {
     const rawRotationNoCheckpoints = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL", checkpoints: "none" });
     console.log("passkey sign-in …");
     const signInAccounts = accounts.slice(0, SIGN_IN_CONCURRENCY);
-    const signIns = median(await Array.from({ length: RUNS }).reduce<Promise<number[]>>(async (acc) => [...(await acc), await signInThroughput(server.origin, signInAccounts)], Promise.resolve([])));
+    const signIns = median(
+      await Array.from({ length: RUNS }).reduce<Promise<number[]>>(
+        async (acc) => [...(await acc), await signInThroughput(server.origin, signInAccounts)],
+        Promise.resolve([]),
+      ),
+    );
     console.log("sign-in parts …\n");
     const parts = await measureSignInParts();
     const rssMb = rss.stop();
     const jsKb = webInitialJsGzipKb();
 
-    const http = (r: HttpResult) => [fmt(r.requestsPerSecond), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), fmt(r.serverCpuUsPerRequest), fmt(1e6 / r.serverCpuUsPerRequest)];
+    const http = (r: HttpResult) => [
+      fmt(r.requestsPerSecond),
+      fmt(r.p50Ms, 1),
+      fmt(r.p99Ms, 1),
+      fmt(r.serverCpuUsPerRequest),
+      fmt(1e6 / r.serverCpuUsPerRequest),
+    ];
     const rows: [string, ...string[]][] = [
       ["GET /api/me (ours)", ...http(me)],
       ["node:http + raw node:crypto verify", ...http(raw)],
@@ -280,9 +296,21 @@ async function main() {
       protectedVsRawCryptoByCpu: raw.serverCpuUsPerRequest / me.serverCpuUsPerRequest,
     };
     const checks: [string, string, boolean][] = [
-      [`protected route / Express+jsonwebtoken ≥ ${TARGETS.protectedVsExpress}`, fmt(ratios.protectedVsExpress, 2), ratios.protectedVsExpress >= TARGETS.protectedVsExpress],
-      [`protected route / raw-crypto node:http ≥ ${TARGETS.protectedVsRawCrypto}`, fmt(ratios.protectedVsRawCrypto, 2), ratios.protectedVsRawCrypto >= TARGETS.protectedVsRawCrypto],
-      [`refresh / raw rotation tx ≥ ${TARGETS.refreshVsRawTransaction}`, fmt(ratios.refreshVsRawTransaction, 2), ratios.refreshVsRawTransaction >= TARGETS.refreshVsRawTransaction],
+      [
+        `protected route / Express+jsonwebtoken ≥ ${TARGETS.protectedVsExpress}`,
+        fmt(ratios.protectedVsExpress, 2),
+        ratios.protectedVsExpress >= TARGETS.protectedVsExpress,
+      ],
+      [
+        `protected route / raw-crypto node:http ≥ ${TARGETS.protectedVsRawCrypto}`,
+        fmt(ratios.protectedVsRawCrypto, 2),
+        ratios.protectedVsRawCrypto >= TARGETS.protectedVsRawCrypto,
+      ],
+      [
+        `refresh / raw rotation tx ≥ ${TARGETS.refreshVsRawTransaction}`,
+        fmt(ratios.refreshVsRawTransaction, 2),
+        ratios.refreshVsRawTransaction >= TARGETS.refreshVsRawTransaction,
+      ],
       [`refresh p99 < ${TARGETS.refreshP99Ms} ms at ${CONNECTIONS} connections`, fmt(refresh.p99Ms, 1), refresh.p99Ms < TARGETS.refreshP99Ms],
       [`server RSS peak < ${TARGETS.rssMb} MB`, fmt(rssMb, 1), rssMb < TARGETS.rssMb],
       [`web initial JS gzip < ${TARGETS.webInitialJsGzipKb} KB`, fmt(jsKb, 1), jsKb < TARGETS.webInitialJsGzipKb],

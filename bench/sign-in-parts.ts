@@ -41,7 +41,13 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
   try {
     const config = loadConfig({ DATABASE_URL: `file:${join(dir, "auth.db")}`, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
     const store = createSqliteStore(database.db);
-    const keys = await loadServerKeys({ store, clock: systemClock, keyEncryptionSecret: config.keyEncryptionSecret!, accessTokenTtlSeconds: 600, rotationIntervalSeconds: 0 });
+    const keys = await loadServerKeys({
+      store,
+      clock: systemClock,
+      keyEncryptionSecret: config.keyEncryptionSecret!,
+      accessTokenTtlSeconds: 600,
+      rotationIntervalSeconds: 0,
+    });
     const deps = { config, store, clock: systemClock, keys };
 
     // One real credential and assertion to verify repeatedly.
@@ -69,23 +75,48 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
         credential: { id: registration.id, publicKey: credentialPublicKey!, counter: 0 },
       }),
     );
-    const signAccessTokenMs = await timePerCall(iterations, () =>
-      issueAccessToken(deps, { userId: "u", sessionId: "s", role: "user", authTime: 0 }),
-    );
+    const signAccessTokenMs = await timePerCall(iterations, () => issueAccessToken(deps, { userId: "u", sessionId: "s", role: "user", authTime: 0 }));
 
     // The storage steps of options + verify, on the real store.
     const now = Date.now();
-    const user = { id: "bench-user", username: "bench", displayName: "bench", webauthnUserId: userHandle, role: "user" as const, blockedAt: null, createdAt: now };
+    const user = {
+      id: "bench-user",
+      username: "bench",
+      displayName: "bench",
+      webauthnUserId: userHandle,
+      role: "user" as const,
+      blockedAt: null,
+      createdAt: now,
+    };
     const passkey = {
-      id: "bench-passkey", userId: user.id, credentialId: registration.id, publicKey: credentialPublicKey!, counter: 0, transports: [],
-      deviceType: "multiDevice" as const, backedUp: true, aaguid: "00000000-0000-0000-0000-000000000000", name: "bench", createdAt: now, lastUsedAt: null,
+      id: "bench-passkey",
+      userId: user.id,
+      credentialId: registration.id,
+      publicKey: credentialPublicKey!,
+      counter: 0,
+      transports: [],
+      deviceType: "multiDevice" as const,
+      backedUp: true,
+      aaguid: "00000000-0000-0000-0000-000000000000",
+      name: "bench",
+      createdAt: now,
+      lastUsedAt: null,
     };
     await store.users.createWithPasskey(user, passkey);
     const storageMs = await timePerCall(iterations, async (i) => {
       const t = Date.now();
       const value = `challenge-${i}`;
       await store.challenges.insert(
-        { challenge: value, purpose: "authentication", userId: null, username: null, displayName: null, webauthnUserId: null, expiresAt: t + 300_000, createdAt: t },
+        {
+          challenge: value,
+          purpose: "authentication",
+          userId: null,
+          username: null,
+          displayName: null,
+          webauthnUserId: null,
+          expiresAt: t + 300_000,
+          createdAt: t,
+        },
         { now: t, maxPending: MAX_PENDING_CHALLENGES },
       );
       await store.challenges.consume(value);

@@ -131,7 +131,10 @@ export function loadConfig(env: Env): Config {
 
 function parseOrigins(raw: string, problems: string[]): string[] {
   const origins: string[] = [];
-  for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let url: URL;
     try {
       url = new URL(entry);

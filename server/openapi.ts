@@ -45,7 +45,12 @@ export function buildOpenApiDocument(config: Pick<Config, "issuer" | "rpName">):
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token from a sign-in or refresh." },
-        refreshCookie: { type: "apiKey", in: "cookie", name: REFRESH_COOKIE_NAME, description: "HttpOnly; set by sign-in, rotated by refresh. Sent only from our own origin." },
+        refreshCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: REFRESH_COOKIE_NAME,
+          description: "HttpOnly; set by sign-in, rotated by refresh. Sent only from our own origin.",
+        },
       },
       schemas: {
         Error: {
@@ -91,7 +96,10 @@ function describeOperation(operationId: string, operation: Operation): Record<st
         ? {
             headers: {
               "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait." },
-              RateLimit: { schema: { type: "string" }, description: 'The limit that refused, "ip" or "account", and seconds until it resets: "account";r=0;t=42.' },
+              RateLimit: {
+                schema: { type: "string" },
+                description: 'The limit that refused, "ip" or "account", and seconds until it resets: "account";r=0;t=42.',
+              },
               "RateLimit-Policy": { schema: { type: "string" }, description: 'That limit\'s quota per window: "account";q=10;w=60.' },
             },
           }

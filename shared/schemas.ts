@@ -47,10 +47,7 @@ export const LoginOptionsRequest = v.strictObject({
   username: v.optional(Username),
 });
 
-const Transports = v.pipe(
-  v.array(v.picklist(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"])),
-  v.maxLength(8),
-);
+const Transports = v.pipe(v.array(v.picklist(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"])), v.maxLength(8));
 
 const AuthenticatorAttachment = v.picklist(["platform", "cross-platform"]);
 
@@ -186,7 +183,10 @@ export const PasskeyInfo = v.pipe(
     createdAt: Timestamp,
     lastUsedAt: v.nullable(Timestamp),
     backedUp: v.boolean(),
-    kind: v.pipe(v.picklist(["synced", "device-bound"]), v.description("Synced passkeys live in a provider's cloud; device-bound ones never leave their device.")),
+    kind: v.pipe(
+      v.picklist(["synced", "device-bound"]),
+      v.description("Synced passkeys live in a provider's cloud; device-bound ones never leave their device."),
+    ),
   }),
   v.description("One of the signed-in user's passkeys."),
 );
@@ -283,7 +283,9 @@ export const RequestOptions = v.pipe(
   v.description("PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3): pass to navigator.credentials.get via @simplewebauthn/browser."),
 );
 
-export const Jwks = v.pipe(v.object({ keys: v.array(v.looseObject({ kty: v.string(), kid: v.string(), alg: v.string(), use: v.string() })) }), v.description("The current signing key and retired ones whose tokens may still be live."));
+export const Jwks = v.pipe(
+  v.object({ keys: v.array(v.looseObject({ kty: v.string(), kid: v.string(), alg: v.string(), use: v.string() })) }),
+  v.description("The current signing key and retired ones whose tokens may still be live."),
+);
 export const OpenIdConfiguration = v.looseObject({ issuer: v.string(), jwks_uri: v.string(), access_token_signing_alg_values_supported: v.array(v.string()) });
 export const Health = v.object({ status: v.literal("ok") });
-

@@ -41,10 +41,7 @@ export async function issueAccessToken(
 }
 
 /** Verifies signature, alg, typ, iss, aud, exp and the claims we rely on. Throws AppError token_*. */
-export async function verifyAccessToken(
-  deps: Pick<AuthDeps, "config" | "clock" | "keys">,
-  token: string,
-): Promise<AccessClaims> {
+export async function verifyAccessToken(deps: Pick<AuthDeps, "config" | "clock" | "keys">, token: string): Promise<AccessClaims> {
   try {
     const { payload } = await jwtVerify(
       token,

@@ -28,16 +28,19 @@ export async function createChallenge(
 ): Promise<string> {
   const now = deps.clock.now().getTime();
   const challenge = randomToken(CHALLENGE_BYTES);
-  await deps.store.challenges.insert({
-    challenge,
-    purpose,
-    userId: context.userId ?? null,
-    username: context.username ?? null,
-    displayName: context.displayName ?? null,
-    webauthnUserId: context.webauthnUserId ?? null,
-    expiresAt: now + deps.config.challengeTtlSeconds * 1000,
-    createdAt: now,
-  }, { now, maxPending: MAX_PENDING_CHALLENGES });
+  await deps.store.challenges.insert(
+    {
+      challenge,
+      purpose,
+      userId: context.userId ?? null,
+      username: context.username ?? null,
+      displayName: context.displayName ?? null,
+      webauthnUserId: context.webauthnUserId ?? null,
+      expiresAt: now + deps.config.challengeTtlSeconds * 1000,
+      createdAt: now,
+    },
+    { now, maxPending: MAX_PENDING_CHALLENGES },
+  );
   return challenge;
 }
 
@@ -45,11 +48,7 @@ export async function createChallenge(
  * Takes the challenge out of storage (so it can never verify again, whatever happens next) and
  * checks it was issued for this purpose and has not expired.
  */
-export async function consumeChallenge(
-  deps: Pick<AuthDeps, "store" | "clock">,
-  challenge: string,
-  purpose: ChallengePurpose,
-): Promise<ChallengeRecord> {
+export async function consumeChallenge(deps: Pick<AuthDeps, "store" | "clock">, challenge: string, purpose: ChallengePurpose): Promise<ChallengeRecord> {
   const record = await deps.store.challenges.consume(challenge);
   if (!record) throw new AppError("challenge_not_found");
   if (record.purpose !== purpose) throw new AppError("challenge_purpose_mismatch");

@@ -71,10 +71,7 @@ export async function renamePasskey(
 }
 
 /** Deletes a passkey; the sessions it opened end too (a lost device loses its session), except this one. */
-export async function deletePasskey(
-  deps: AuthDeps,
-  input: { passkeyId: string; userId: string; sessionId: string; context: RequestContext },
-): Promise<void> {
+export async function deletePasskey(deps: AuthDeps, input: { passkeyId: string; userId: string; sessionId: string; context: RequestContext }): Promise<void> {
   const result = await deps.store.passkeys.deleteUnlessLast({
     id: input.passkeyId,
     userId: input.userId,

@@ -38,10 +38,7 @@ function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpires
 }
 
 /** Opens a session after a passkey ceremony; evicts the oldest sessions past MAX_SESSIONS_PER_USER. */
-export async function startSession(
-  deps: AuthDeps,
-  input: { user: UserRecord; passkeyId: string; context: RequestContext },
-): Promise<IssuedSession> {
+export async function startSession(deps: AuthDeps, input: { user: UserRecord; passkeyId: string; context: RequestContext }): Promise<IssuedSession> {
   const now = deps.clock.now().getTime();
   const sessionId = randomUUID();
   const expiresAt = now + deps.config.sessionMaxAgeSeconds * 1000;
@@ -97,8 +94,7 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
       // Already exchanged. Within the grace period, and only while its successor is unused, this
       // is a retry; the store checks "successor unused" atomically with the replacement.
       const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
-      const replaced =
-        withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now, audit }));
+      const replaced = withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now, audit }));
       if (!replaced) await revokeForReuse(deps, found, context);
     }
 

@@ -2,16 +2,7 @@
 // KEY_ENCRYPTION_SECRET, imported once per key. Rotated every SIGNING_KEY_ROTATION_INTERVAL (or
 // by `npm run keys:rotate`); a retired key stays published until the last token it signed expires.
 import { randomUUID } from "node:crypto";
-import {
-  calculateJwkThumbprint,
-  CompactEncrypt,
-  compactDecrypt,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type CryptoKey,
-  type JWK,
-} from "jose";
+import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import type { Clock } from "../clock.ts";
 import type { SigningKeyRecord, Store } from "../db/store.ts";
 import { deriveSecretKey } from "./secrets.ts";

@@ -9,7 +9,9 @@ export const users = sqliteTable("users", {
   displayName: text("display_name").notNull(),
   /** WebAuthn user handle (base64url of 32 random bytes): never the username (WebAuthn §14.6.1). */
   webauthnUserId: text("webauthn_user_id").notNull().unique(),
-  role: text("role", { enum: ["user", "admin"] }).notNull().default("user"),
+  role: text("role", { enum: ["user", "admin"] })
+    .notNull()
+    .default("user"),
   blockedAt: integer("blocked_at"),
   createdAt: integer("created_at").notNull(),
 });

@@ -31,8 +31,7 @@ function containsPattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const isLive = (now: ReturnType<typeof p>) =>
-  and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
+const isLive = (now: ReturnType<typeof p>) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
 
 function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
   return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
@@ -52,10 +51,20 @@ export function createSqliteStore(db: SqliteDb): Store {
       .from(users);
   const q = {
     listUsers: selectUserSummaries().where(usernameContains).orderBy(asc(users.username)).limit(p("limit")).offset(p("offset")).prepare(),
-    userSummary: selectUserSummaries().where(eq(users.id, p("id"))).prepare(),
+    userSummary: selectUserSummaries()
+      .where(eq(users.id, p("id")))
+      .prepare(),
     countUsers: db.select({ n: sql<number>`count(*)` }).from(users).where(usernameContains).prepare(),
-    setRole: db.update(users).set({ role: sql`${p("role")}` }).where(eq(users.id, p("id"))).prepare(),
-    setBlockedAt: db.update(users).set({ blockedAt: sql`${p("blockedAt")}` }).where(eq(users.id, p("id"))).prepare(),
+    setRole: db
+      .update(users)
+      .set({ role: sql`${p("role")}` })
+      .where(eq(users.id, p("id")))
+      .prepare(),
+    setBlockedAt: db
+      .update(users)
+      .set({ blockedAt: sql`${p("blockedAt")}` })
+      .where(eq(users.id, p("id")))
+      .prepare(),
     countActiveAdmins: db
       .select({ n: sql<number>`count(*)` })
       .from(users)
@@ -95,16 +104,35 @@ export function createSqliteStore(db: SqliteDb): Store {
       .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
       .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
       .prepare(),
-    setVerifiedAt: db.update(sessions).set({ verifiedAt: sql`${p("now")}` }).where(eq(sessions.id, p("id"))).prepare(),
-    passkeysOfUser: db.select().from(passkeys).where(eq(passkeys.userId, p("userId"))).orderBy(asc(passkeys.createdAt)).prepare(),
+    setVerifiedAt: db
+      .update(sessions)
+      .set({ verifiedAt: sql`${p("now")}` })
+      .where(eq(sessions.id, p("id")))
+      .prepare(),
+    passkeysOfUser: db
+      .select()
+      .from(passkeys)
+      .where(eq(passkeys.userId, p("userId")))
+      .orderBy(asc(passkeys.createdAt))
+      .prepare(),
     renamePasskey: db
       .update(passkeys)
       .set({ name: sql`${p("name")}` })
       .where(and(eq(passkeys.id, p("id")), eq(passkeys.userId, p("userId"))))
       .prepare(),
-    countPasskeys: db.select({ n: sql<number>`count(*)` }).from(passkeys).where(eq(passkeys.userId, p("userId"))).prepare(),
-    deletePasskey: db.delete(passkeys).where(and(eq(passkeys.id, p("id")), eq(passkeys.userId, p("userId")))).prepare(),
-    deleteRecoveryCodes: db.delete(recoveryCodes).where(eq(recoveryCodes.userId, p("userId"))).prepare(),
+    countPasskeys: db
+      .select({ n: sql<number>`count(*)` })
+      .from(passkeys)
+      .where(eq(passkeys.userId, p("userId")))
+      .prepare(),
+    deletePasskey: db
+      .delete(passkeys)
+      .where(and(eq(passkeys.id, p("id")), eq(passkeys.userId, p("userId"))))
+      .prepare(),
+    deleteRecoveryCodes: db
+      .delete(recoveryCodes)
+      .where(eq(recoveryCodes.userId, p("userId")))
+      .prepare(),
     useRecoveryCode: db
       .update(recoveryCodes)
       .set({ usedAt: sql`${p("now")}` })
@@ -126,7 +154,11 @@ export function createSqliteStore(db: SqliteDb): Store {
       .where(and(eq(recoveryGrants.tokenHash, p("tokenHash")), isNull(recoveryGrants.usedAt), gt(recoveryGrants.expiresAt, p("now"))))
       .returning({ userId: recoveryGrants.userId })
       .prepare(),
-    sessionOwner: db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, p("id"))).prepare(),
+    sessionOwner: db
+      .select({ userId: sessions.userId })
+      .from(sessions)
+      .where(eq(sessions.id, p("id")))
+      .prepare(),
     listAudit: db
       .select({
         id: auditEvents.id,
@@ -151,8 +183,16 @@ export function createSqliteStore(db: SqliteDb): Store {
       .orderBy(desc(auditEvents.id))
       .limit(p("limit"))
       .prepare(),
-    userByUsername: db.select(userColumns).from(users).where(eq(users.username, p("username"))).prepare(),
-    userById: db.select(userColumns).from(users).where(eq(users.id, p("id"))).prepare(),
+    userByUsername: db
+      .select(userColumns)
+      .from(users)
+      .where(eq(users.username, p("username")))
+      .prepare(),
+    userById: db
+      .select(userColumns)
+      .from(users)
+      .where(eq(users.id, p("id")))
+      .prepare(),
     insertChallenge: db
       .insert(challenges)
       .values({
@@ -166,15 +206,26 @@ export function createSqliteStore(db: SqliteDb): Store {
         createdAt: p("createdAt"),
       })
       .prepare(),
-    consumeChallenge: db.delete(challenges).where(eq(challenges.challenge, p("challenge"))).returning().prepare(),
-    deleteExpiredChallenges: db.delete(challenges).where(lt(challenges.expiresAt, p("now"))).prepare(),
+    consumeChallenge: db
+      .delete(challenges)
+      .where(eq(challenges.challenge, p("challenge")))
+      .returning()
+      .prepare(),
+    deleteExpiredChallenges: db
+      .delete(challenges)
+      .where(lt(challenges.expiresAt, p("now")))
+      .prepare(),
     // rowid grows with each insert, so the rows at or below max(rowid) - maxPending are the oldest.
     trimChallenges: db
       .delete(challenges)
       .where(sql`rowid <= (SELECT max(rowid) FROM ${challenges}) - ${p("maxPending")}`)
       .prepare(),
     countChallenges: db.select({ n: sql<number>`count(*)` }).from(challenges).prepare(),
-    passkeyByCredentialId: db.select().from(passkeys).where(eq(passkeys.credentialId, p("credentialId"))).prepare(),
+    passkeyByCredentialId: db
+      .select()
+      .from(passkeys)
+      .where(eq(passkeys.credentialId, p("credentialId")))
+      .prepare(),
     passkeyDescriptors: db
       .select({ credentialId: passkeys.credentialId, transports: passkeys.transports })
       .from(passkeys)
@@ -201,13 +252,15 @@ export function createSqliteStore(db: SqliteDb): Store {
         ip: p("ip"),
       })
       .prepare(),
-    countLiveSessions: db.select({ n: sql<number>`count(*)` }).from(sessions).where(isLive(p("now"))).prepare(),
+    countLiveSessions: db
+      .select({ n: sql<number>`count(*)` })
+      .from(sessions)
+      .where(isLive(p("now")))
+      .prepare(),
     liveSessionIdsNewestFirst: db
       .select({ id: sessions.id })
       .from(sessions)
-      .where(
-        and(eq(sessions.userId, p("userId")), isLive(p("now"))),
-      )
+      .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
       .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
       .prepare(),
     insertToken: db
@@ -364,9 +417,7 @@ export function createSqliteStore(db: SqliteDb): Store {
         return row ? toPasskey(row) : null;
       },
       listDescriptorsForUser: async (userId) =>
-        q.passkeyDescriptors
-          .all({ userId })
-          .map((row) => ({ credentialId: row.credentialId, transports: JSON.parse(row.transports) as string[] })),
+        q.passkeyDescriptors.all({ userId }).map((row) => ({ credentialId: row.credentialId, transports: JSON.parse(row.transports) as string[] })),
       recordUse: async (id, use) => {
         q.recordPasskeyUse.run({ id, counter: use.counter, backedUp: use.backedUp ? 1 : 0, usedAt: use.usedAt });
       },
@@ -387,7 +438,11 @@ export function createSqliteStore(db: SqliteDb): Store {
           if (!owned) return { outcome: "not_found" as const };
           if ((q.countPasskeys.get({ userId })?.n ?? 0) <= 1) return { outcome: "last_passkey" as const };
           const opened = q.liveSessionsOfUser.all({ userId, now }).filter((s) => s.passkeyId === id && s.id !== keepSessionId);
-          revokeLiveSessions(opened.map((s) => s.id), "passkey_removed", now);
+          revokeLiveSessions(
+            opened.map((s) => s.id),
+            "passkey_removed",
+            now,
+          );
           q.deletePasskey.run({ id, userId });
           return { outcome: "deleted" as const, revokedSessionIds: opened.map((s) => s.id) };
         }),
@@ -414,7 +469,10 @@ export function createSqliteStore(db: SqliteDb): Store {
           q.insertSession.run(session);
           q.insertToken.run(token);
           // The new session always stays; the oldest of the others go past the limit.
-          const others = q.liveSessionIdsNewestFirst.all({ userId: session.userId, now }).map((row) => row.id).filter((id) => id !== session.id);
+          const others = q.liveSessionIdsNewestFirst
+            .all({ userId: session.userId, now })
+            .map((row) => row.id)
+            .filter((id) => id !== session.id);
           const evicted = others.slice(maxPerUser - 1);
           revokeLiveSessions(evicted, "session_limit", now);
           return evicted;

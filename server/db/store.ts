@@ -13,7 +13,7 @@ export type UserRecord = {
   role: Role;
   blockedAt: number | null;
   createdAt: number;
-}
+};
 
 export type ChallengeRecord = {
   challenge: string;
@@ -24,7 +24,7 @@ export type ChallengeRecord = {
   webauthnUserId: string | null;
   expiresAt: number;
   createdAt: number;
-}
+};
 
 export type PasskeyRecord = {
   id: string;
@@ -39,12 +39,12 @@ export type PasskeyRecord = {
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
-}
+};
 
 export type CredentialDescriptor = {
   credentialId: string;
   transports: string[];
-}
+};
 
 export type NewSession = {
   id: string;
@@ -55,7 +55,7 @@ export type NewSession = {
   expiresAt: number;
   userAgent: string | null;
   ip: string | null;
-}
+};
 
 export type NewRefreshToken = {
   id: string;
@@ -63,7 +63,7 @@ export type NewRefreshToken = {
   tokenHash: string;
   parentId: string | null;
   createdAt: number;
-}
+};
 
 /** A presented refresh token with what deciding about it needs from its session and user. */
 export interface RefreshTokenLookup {
@@ -89,7 +89,7 @@ export type SigningKeyRecord = {
   privateJwkEncrypted: string;
   createdAt: number;
   retiredAt: number | null;
-}
+};
 
 export type AuditEventInput = {
   type: string;
@@ -99,7 +99,7 @@ export type AuditEventInput = {
   userAgent?: string | null;
   detail?: Record<string, unknown>;
   createdAt: number;
-}
+};
 
 /** A session as its owner sees it in the session list. */
 export type SessionSummary = {
@@ -190,9 +190,12 @@ export interface Store {
      * Deletes the user's passkey unless it is their last one, revoking the live sessions it
      * opened (except `keepSessionId`); returns the revoked session ids.
      */
-    deleteUnlessLast(input: { id: string; userId: string; keepSessionId: string; now: number }): Promise<
-      { outcome: "deleted"; revokedSessionIds: string[] } | { outcome: "not_found" | "last_passkey" }
-    >;
+    deleteUnlessLast(input: {
+      id: string;
+      userId: string;
+      keepSessionId: string;
+      now: number;
+    }): Promise<{ outcome: "deleted"; revokedSessionIds: string[] } | { outcome: "not_found" | "last_passkey" }>;
   };
   recovery: {
     /** Replaces all the user's recovery codes with these hashes. */

@@ -25,7 +25,10 @@ export function requestContext(trustProxyHops: number) {
 
 function clientAddress(c: Context, trustProxyHops: number): string | null {
   if (trustProxyHops > 0) {
-    const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+    const hops = (c.req.header("x-forwarded-for") ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const client = hops[hops.length - trustProxyHops];
     if (client) return client.slice(0, MAX_IP_LENGTH);
   }

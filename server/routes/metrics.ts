@@ -11,7 +11,10 @@ import type { Metrics } from "../metrics.ts";
 export function metricsRoutes(config: Pick<Config, "metricsToken">, metrics: Metrics) {
   return new Hono<AppEnv>().get(ROUTES.metrics, async (c) => {
     if (config.metricsToken !== undefined && !bearerMatches(c.req.header("authorization"), config.metricsToken)) {
-      throw new AppError("token_invalid", { message: "GET /metrics needs the METRICS_TOKEN as a bearer token.", headers: { "WWW-Authenticate": 'Bearer realm="metrics"' } });
+      throw new AppError("token_invalid", {
+        message: "GET /metrics needs the METRICS_TOKEN as a bearer token.",
+        headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
+      });
     }
     c.header("Cache-Control", "no-store");
     return c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType });

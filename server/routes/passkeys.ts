@@ -14,31 +14,33 @@ import { readBody } from "./http.ts";
 export function passkeyRoutes(deps: AuthDeps) {
   const signedIn = requireUser(deps);
   const recentlyVerified = requireRecentVerification(deps);
-  return new Hono<AppEnv>()
-    .get(ROUTES.passkeys, signedIn, async (c) => {
-      const user = await deps.store.users.findById(c.var.auth.userId);
-      if (!user) throw new AppError("session_revoked");
-      const passkeys = await deps.store.passkeys.listForUser(user.id);
-      const list: PasskeyList = { passkeys: passkeys.map(toPasskeyInfo), rpId: deps.config.rpId, userHandle: user.webauthnUserId };
-      return c.json(list);
-    })
-    // A passkey added is a way into the account that outlives every session: only with a recent
-    // verification, so a stolen access token or an unlocked screen cannot plant one.
-    .post(ROUTES.passkeyOptions, signedIn, recentlyVerified, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
-    .post(ROUTES.passkeyVerify, signedIn, recentlyVerified, async (c) => {
-      const response = await readBody(c, OPERATIONS.passkeyVerify.body);
-      const { userId, sessionId } = c.var.auth;
-      return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);
-    })
-    .patch(ROUTES.passkey, signedIn, async (c) => {
-      const { name } = await readBody(c, OPERATIONS.renamePasskey.body);
-      const { userId, sessionId } = c.var.auth;
-      await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.var.requestContext });
-      return c.body(null, 204);
-    })
-    .delete(ROUTES.passkey, signedIn, recentlyVerified, async (c) => {
-      const { userId, sessionId } = c.var.auth;
-      await deletePasskey(deps, { passkeyId: c.req.param("id"), userId, sessionId, context: c.var.requestContext });
-      return c.body(null, 204);
-    });
+  return (
+    new Hono<AppEnv>()
+      .get(ROUTES.passkeys, signedIn, async (c) => {
+        const user = await deps.store.users.findById(c.var.auth.userId);
+        if (!user) throw new AppError("session_revoked");
+        const passkeys = await deps.store.passkeys.listForUser(user.id);
+        const list: PasskeyList = { passkeys: passkeys.map(toPasskeyInfo), rpId: deps.config.rpId, userHandle: user.webauthnUserId };
+        return c.json(list);
+      })
+      // A passkey added is a way into the account that outlives every session: only with a recent
+      // verification, so a stolen access token or an unlocked screen cannot plant one.
+      .post(ROUTES.passkeyOptions, signedIn, recentlyVerified, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
+      .post(ROUTES.passkeyVerify, signedIn, recentlyVerified, async (c) => {
+        const response = await readBody(c, OPERATIONS.passkeyVerify.body);
+        const { userId, sessionId } = c.var.auth;
+        return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);
+      })
+      .patch(ROUTES.passkey, signedIn, async (c) => {
+        const { name } = await readBody(c, OPERATIONS.renamePasskey.body);
+        const { userId, sessionId } = c.var.auth;
+        await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.var.requestContext });
+        return c.body(null, 204);
+      })
+      .delete(ROUTES.passkey, signedIn, recentlyVerified, async (c) => {
+        const { userId, sessionId } = c.var.auth;
+        await deletePasskey(deps, { passkeyId: c.req.param("id"), userId, sessionId, context: c.var.requestContext });
+        return c.body(null, 204);
+      })
+  );
 }

@@ -72,7 +72,10 @@ describe("npm run admin", () => {
 describe("npm run keys:rotate", () => {
   const keyRows = () => {
     const db = openDatabase(databaseUrl.slice("file:".length));
-    const rows = db.sqlite.prepare("SELECT kid, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, rowid").all() as { kid: string; retiredAt: number | null }[];
+    const rows = db.sqlite.prepare("SELECT kid, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, rowid").all() as {
+      kid: string;
+      retiredAt: number | null;
+    }[];
     db.close();
     return rows;
   };

@@ -45,8 +45,9 @@ describe("ceremony messages in Chromium", () => {
     await page.waitForFunction(() => document.querySelector(".status")?.textContent !== "");
     expect(await page.textContent(".status")).toContain("cancelled or timed out; nothing was created");
     expect(page.url()).toBe(`${server.origin}/signup`);
-    const taken = await page.evaluate(async () =>
-      (await fetch("/auth/register/options", { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"carol"}' })).status,
+    const taken = await page.evaluate(
+      async () =>
+        (await fetch("/auth/register/options", { method: "POST", headers: { "content-type": "application/json" }, body: '{"username":"carol"}' })).status,
     );
     expect(taken).toBe(200); // the username is still free
     await page.close();

@@ -60,40 +60,48 @@ describe("passkey sign-in in Chromium", () => {
     expect(requests[0]).toBe("/auth/refresh 200");
   });
 
-  it("refreshes an expiring access token without the person noticing", async () => {
-    requests.length = 0;
-    await tab.page.waitForTimeout(TWO_CYCLES_MS);
-    // Proactive refreshes happened before each expiry; none failed.
-    expect(requests.filter((r) => r === "/auth/refresh 200").length).toBeGreaterThanOrEqual(2);
-    expect(requests.filter((r) => !r.endsWith(" 200"))).toEqual([]);
-    expect(tab.page.url()).toBe(`${server.origin}/account`);
-  }, timeoutWithWait(TWO_CYCLES_MS));
+  it(
+    "refreshes an expiring access token without the person noticing",
+    async () => {
+      requests.length = 0;
+      await tab.page.waitForTimeout(TWO_CYCLES_MS);
+      // Proactive refreshes happened before each expiry; none failed.
+      expect(requests.filter((r) => r === "/auth/refresh 200").length).toBeGreaterThanOrEqual(2);
+      expect(requests.filter((r) => !r.endsWith(" 200"))).toEqual([]);
+      expect(tab.page.url()).toBe(`${server.origin}/account`);
+    },
+    timeoutWithWait(TWO_CYCLES_MS),
+  );
 
-  it("refreshes once and retries when the API says token_expired", async () => {
-    // Its own profile: another tab of the same profile would share its fresh tokens over
-    // BroadcastChannel. Timers and clock are fake from the first script on, so once paused the
-    // proactive refresh cannot run and the access token expires while the page thinks it fresh.
-    const solo = await launchChromium();
-    try {
-      const { page } = await pageWithAuthenticator(solo.context);
-      const log = recordApiResponses(page);
-      await page.clock.install();
-      await signUpInBrowser(page, server.origin, { username: "bob" });
-      await page.clock.pauseAt(Date.now() + 100);
-      await page.waitForTimeout(PAST_EXPIRY_MS);
-      log.length = 0;
-      // Re-render the account page, which calls GET /api/me through the API client.
-      await goInApp(page, "/account");
-      await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
-      expect(await page.textContent("#profile-username")).toBe("bob");
-      await page.waitForSelector("#activity li"); // the page's other API calls have finished
-      // One refresh, one retry, no loop: every later call succeeds with the new token.
-      expect(log.filter((entry) => entry.startsWith("/auth/refresh"))).toEqual(["/auth/refresh 200"]);
-      expect(log.slice(1).every((entry) => entry.endsWith(" 200"))).toBe(true);
-    } finally {
-      await solo.close();
-    }
-  }, timeoutWithWait(PAST_EXPIRY_MS));
+  it(
+    "refreshes once and retries when the API says token_expired",
+    async () => {
+      // Its own profile: another tab of the same profile would share its fresh tokens over
+      // BroadcastChannel. Timers and clock are fake from the first script on, so once paused the
+      // proactive refresh cannot run and the access token expires while the page thinks it fresh.
+      const solo = await launchChromium();
+      try {
+        const { page } = await pageWithAuthenticator(solo.context);
+        const log = recordApiResponses(page);
+        await page.clock.install();
+        await signUpInBrowser(page, server.origin, { username: "bob" });
+        await page.clock.pauseAt(Date.now() + 100);
+        await page.waitForTimeout(PAST_EXPIRY_MS);
+        log.length = 0;
+        // Re-render the account page, which calls GET /api/me through the API client.
+        await goInApp(page, "/account");
+        await expect.poll(() => log.slice(0, 3), { timeout: 5000 }).toEqual(["/api/me 401", "/auth/refresh 200", "/api/me 200"]);
+        expect(await page.textContent("#profile-username")).toBe("bob");
+        await page.waitForSelector("#activity li"); // the page's other API calls have finished
+        // One refresh, one retry, no loop: every later call succeeds with the new token.
+        expect(log.filter((entry) => entry.startsWith("/auth/refresh"))).toEqual(["/auth/refresh 200"]);
+        expect(log.slice(1).every((entry) => entry.endsWith(" 200"))).toBe(true);
+      } finally {
+        await solo.close();
+      }
+    },
+    timeoutWithWait(PAST_EXPIRY_MS),
+  );
 
   it("signs out: the session ends on the server and the sign-in page says so", async () => {
     await tab.page.reload();

@@ -16,7 +16,6 @@ async function device(): Promise<AuthenticatorPage> {
 
 const passkeyNames = () => tab.page.locator("#passkeys .passkey-name").allTextContents();
 
-
 beforeAll(async () => {
   server = await startServer();
   tab = await device();

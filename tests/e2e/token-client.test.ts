@@ -61,39 +61,51 @@ async function twoTabsKeepWorking(username: string, options: { withoutWebLocks: 
 }
 
 describe("token client", () => {
-  it("keeps two tabs of one profile signed in through several refresh cycles, without reuse detection", async () => {
-    await twoTabsKeepWorking("tabs", { withoutWebLocks: false });
-    expect(serverCount("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(0);
-    expect(serverCount("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NOT NULL")).toBe(0);
-  }, timeoutWithWait(SEVERAL_CYCLES_MS));
+  it(
+    "keeps two tabs of one profile signed in through several refresh cycles, without reuse detection",
+    async () => {
+      await twoTabsKeepWorking("tabs", { withoutWebLocks: false });
+      expect(serverCount("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(0);
+      expect(serverCount("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NOT NULL")).toBe(0);
+    },
+    timeoutWithWait(SEVERAL_CYCLES_MS),
+  );
 
-  it("does the same without Web Locks, with the storage lease as the cross-tab lock", async () => {
-    const page = await twoTabsKeepWorking("nolocks", { withoutWebLocks: true });
-    expect(serverCount("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(0);
-    expect(await page.evaluate(() => typeof navigator.locks)).toBe("undefined");
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
-    expect(stored).not.toMatch(/eyJ/);
-  }, timeoutWithWait(SEVERAL_CYCLES_MS));
+  it(
+    "does the same without Web Locks, with the storage lease as the cross-tab lock",
+    async () => {
+      const page = await twoTabsKeepWorking("nolocks", { withoutWebLocks: true });
+      expect(serverCount("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(0);
+      expect(await page.evaluate(() => typeof navigator.locks)).toBe("undefined");
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+      expect(stored).not.toMatch(/eyJ/);
+    },
+    timeoutWithWait(SEVERAL_CYCLES_MS),
+  );
 
-  it("makes exactly one refresh for ten API calls fired at once with an expired token", async () => {
-    const browser = await profile();
-    const tab = await pageWithAuthenticator(browser.context);
-    const log = recordRequests(tab.page);
-    await tab.page.clock.install(); // fake timers from the first script: no proactive refresh once paused
-    await signUp(tab, "ten");
-    await goInApp(tab.page, "/flow");
-    await tab.page.waitForSelector("#call-ten");
-    await tab.page.clock.pauseAt(Date.now() + 100);
-    await tab.page.waitForTimeout(PAST_EXPIRY_MS);
-    log.length = 0;
-    await tab.page.click("#call-ten");
-    await tab.page.waitForFunction(() => document.querySelector("#call-ten-result")?.textContent?.includes("of 10"));
-    expect(await tab.page.textContent("#call-ten-result")).toBe("10 of 10 calls succeeded with 1 refresh.");
-    expect(log.filter((r) => r.startsWith("/auth/refresh"))).toEqual(["/auth/refresh 200"]);
-    expect(log.filter((r) => r === "/api/me 401")).toHaveLength(10);
-    expect(log.filter((r) => r === "/api/me 200")).toHaveLength(10);
-    expect(await tab.page.textContent("#token-history")).toContain("retried once with the new token");
-  }, timeoutWithWait(PAST_EXPIRY_MS));
+  it(
+    "makes exactly one refresh for ten API calls fired at once with an expired token",
+    async () => {
+      const browser = await profile();
+      const tab = await pageWithAuthenticator(browser.context);
+      const log = recordRequests(tab.page);
+      await tab.page.clock.install(); // fake timers from the first script: no proactive refresh once paused
+      await signUp(tab, "ten");
+      await goInApp(tab.page, "/flow");
+      await tab.page.waitForSelector("#call-ten");
+      await tab.page.clock.pauseAt(Date.now() + 100);
+      await tab.page.waitForTimeout(PAST_EXPIRY_MS);
+      log.length = 0;
+      await tab.page.click("#call-ten");
+      await tab.page.waitForFunction(() => document.querySelector("#call-ten-result")?.textContent?.includes("of 10"));
+      expect(await tab.page.textContent("#call-ten-result")).toBe("10 of 10 calls succeeded with 1 refresh.");
+      expect(log.filter((r) => r.startsWith("/auth/refresh"))).toEqual(["/auth/refresh 200"]);
+      expect(log.filter((r) => r === "/api/me 401")).toHaveLength(10);
+      expect(log.filter((r) => r === "/api/me 200")).toHaveLength(10);
+      expect(await tab.page.textContent("#token-history")).toContain("retried once with the new token");
+    },
+    timeoutWithWait(PAST_EXPIRY_MS),
+  );
 
   it("signs tab B out within a second of signing out in tab A", async () => {
     const browser = await profile();

@@ -128,10 +128,7 @@ export class SoftwareAuthenticator {
   }
 
   /** Answers with `credentialId`, else the first of ours the options allow (any of ours for the RP when none are listed). */
-  async authenticate(
-    options: PublicKeyCredentialRequestOptionsJSON,
-    forgery: Forgery = {},
-  ): Promise<AuthenticationResponseJSON> {
+  async authenticate(options: PublicKeyCredentialRequestOptionsJSON, forgery: Forgery = {}): Promise<AuthenticationResponseJSON> {
     const credential = this.pickCredential(options, forgery.credentialId);
     const rpId = forgery.rpId ?? options.rpId ?? credential.rpId;
     const counter = forgery.counter ?? (this.counterMode === "increment" ? credential.counter + 1 : 0);

@@ -156,7 +156,5 @@ export async function expectOk(response: Response): Promise<TokenResponse> {
 /** Row counts of the tables bad input must never change. */
 export function tableCounts(sqlite: Database.Database): Record<string, number> {
   const tables = ["users", "passkeys", "challenges", "sessions", "refresh_tokens", "signing_keys"];
-  return Object.fromEntries(
-    tables.map((table) => [table, (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]),
-  );
+  return Object.fromEntries(tables.map((table) => [table, (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]));
 }

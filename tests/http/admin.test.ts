@@ -12,9 +12,15 @@ let aliceId: string;
 beforeEach(async () => {
   t = await createTestApp({ ADMIN_USERNAMES: "root" });
   root = t.browser();
-  ({ accessToken: rootToken, user: { id: rootId } } = await root.signUp("root"));
+  ({
+    accessToken: rootToken,
+    user: { id: rootId },
+  } = await root.signUp("root"));
   alice = t.browser();
-  ({ accessToken: aliceToken, user: { id: aliceId } } = await alice.signUp("alice"));
+  ({
+    accessToken: aliceToken,
+    user: { id: aliceId },
+  } = await alice.signUp("alice"));
 });
 afterEach(() => {
   expect(t.unexpectedErrors).toEqual([]);
@@ -175,7 +181,13 @@ describe("GET /api/admin/audit", () => {
     await alice.refresh();
     await alice.refresh();
     const all = await json(await root.get(`${ROUTES.adminAudit}?userId=${aliceId}`, { bearer: rootToken }));
-    expect(all.events.map((e: { type: string }) => e.type)).toEqual(["token_refreshed", "token_refreshed", "signed_in", "recovery_codes_issued", "user_registered"]);
+    expect(all.events.map((e: { type: string }) => e.type)).toEqual([
+      "token_refreshed",
+      "token_refreshed",
+      "signed_in",
+      "recovery_codes_issued",
+      "user_registered",
+    ]);
     expect(all.nextBefore).toBeNull();
     const first = await json(await root.get(`${ROUTES.adminAudit}?type=token_refreshed&limit=1`, { bearer: rootToken }));
     expect(first.events).toHaveLength(1);
@@ -187,7 +199,13 @@ describe("GET /api/admin/audit", () => {
   it("records time, user, session, ip and user agent, and never a token", async () => {
     await alice.post(ROUTES.refresh, { headers: { "user-agent": "TestAgent/1.0" } });
     const { events } = await json(await root.get(`${ROUTES.adminAudit}?type=token_refreshed`, { bearer: rootToken }));
-    expect(events[0]).toMatchObject({ userId: aliceId, username: "alice", sessionId: expect.any(String), userAgent: "TestAgent/1.0", createdAt: expect.any(String) });
+    expect(events[0]).toMatchObject({
+      userId: aliceId,
+      username: "alice",
+      sessionId: expect.any(String),
+      userAgent: "TestAgent/1.0",
+      createdAt: expect.any(String),
+    });
     expect(events[0]).toHaveProperty("ip");
     const everything = JSON.stringify(t.sqlite.prepare("SELECT * FROM audit_events").all());
     expect(everything).not.toContain(alice.refreshCookie!);

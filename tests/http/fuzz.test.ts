@@ -14,7 +14,12 @@ afterAll(() => {
   if (!process.env.FUZZ_STATS) return;
   const counts = new Map<string, number>();
   for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
-  console.log([...counts].sort().map(([k, n]) => `${n}\t${k}`).join("\n"));
+  console.log(
+    [...counts]
+      .sort()
+      .map(([k, n]) => `${n}\t${k}`)
+      .join("\n"),
+  );
 });
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100); // FUZZ_RUNS=2000 for a longer hunt
 
@@ -95,8 +100,22 @@ type CborMap = Extract<Parameters<typeof isoCBOR.encode>[0], Map<string | number
 const cbor = (value: fc.Arbitrary<CborMap>) => value.map((map) => Buffer.from(isoCBOR.encode(map)).toString("base64url"));
 const attestationObject = cbor(
   fc
-    .record({ fmt: fc.constantFrom("none", "packed", "fido-u2f", "tpm", ""), authData: fc.oneof(bytes, authenticatorData.map((d) => Buffer.from(d, "base64url"))), stmt: fc.dictionary(fc.string(), fc.integer()) })
-    .map(({ fmt, authData, stmt }) => new Map<string, unknown>([["fmt", fmt], ["attStmt", new Map(Object.entries(stmt))], ["authData", authData]]) as CborMap),
+    .record({
+      fmt: fc.constantFrom("none", "packed", "fido-u2f", "tpm", ""),
+      authData: fc.oneof(
+        bytes,
+        authenticatorData.map((d) => Buffer.from(d, "base64url")),
+      ),
+      stmt: fc.dictionary(fc.string(), fc.integer()),
+    })
+    .map(
+      ({ fmt, authData, stmt }) =>
+        new Map<string, unknown>([
+          ["fmt", fmt],
+          ["attStmt", new Map(Object.entries(stmt))],
+          ["authData", authData],
+        ]) as CborMap,
+    ),
 );
 const credentialResponse = fc.record(
   {
@@ -194,8 +213,7 @@ function snapshot(): Record<string, string> {
   return Object.fromEntries(tables.map(({ name }) => [name, JSON.stringify(rows(name))]));
 }
 
-const changedTables = (before: Record<string, string>, after: Record<string, string>) =>
-  Object.keys(after).filter((table) => before[table] !== after[table]);
+const changedTables = (before: Record<string, string>, after: Record<string, string>) => Object.keys(after).filter((table) => before[table] !== after[table]);
 
 function apiRoutes(): { method: string; path: string }[] {
   const known = new Set<string>(Object.values(ROUTES));
@@ -213,41 +231,45 @@ describe("fuzzing every route that takes input", () => {
     for (const excluded of NO_INPUT) expect(routes).toContain(excluded);
   });
 
-  it("answers any input with a 2xx or a 4xx in the error shape, and a refused input changes nothing", async () => {
-    const targets = apiRoutes().filter((route) => !NO_INPUT.has(`${route.method} ${route.path}`));
-    expect(targets.length).toBeGreaterThanOrEqual(15);
-    for (const route of targets) {
-      const input = route.method === "GET" ? query.map((text) => ({ query: text })) : bodyFor(route.path);
-      await fc.assert(
-        fc.asyncProperty(input, pathParam, fc.nat(), fc.constantFrom(...CHALLENGE_SOURCES), async (payload, param, pick, source) => {
-          t.sqlite.prepare("DELETE FROM challenges").run(); // keeps every snapshot small
-          liveChallenge = await makeChallenge(source);
-          let path = routePath(route.path, { id: param === "__known__" ? ids.id![pick % ids.id!.length]! : param });
-          let text: string | undefined;
-          if ("query" in payload) path += `?${payload.query}`;
-          else text = "text" in payload ? payload.text : JSON.stringify(payload.json);
-          const label = `${route.method} ${path} ${text?.slice(0, 300) ?? ""}`;
+  it(
+    "answers any input with a 2xx or a 4xx in the error shape, and a refused input changes nothing",
+    async () => {
+      const targets = apiRoutes().filter((route) => !NO_INPUT.has(`${route.method} ${route.path}`));
+      expect(targets.length).toBeGreaterThanOrEqual(15);
+      for (const route of targets) {
+        const input = route.method === "GET" ? query.map((text) => ({ query: text })) : bodyFor(route.path);
+        await fc.assert(
+          fc.asyncProperty(input, pathParam, fc.nat(), fc.constantFrom(...CHALLENGE_SOURCES), async (payload, param, pick, source) => {
+            t.sqlite.prepare("DELETE FROM challenges").run(); // keeps every snapshot small
+            liveChallenge = await makeChallenge(source);
+            let path = routePath(route.path, { id: param === "__known__" ? ids.id![pick % ids.id!.length]! : param });
+            let text: string | undefined;
+            if ("query" in payload) path += `?${payload.query}`;
+            else text = "text" in payload ? payload.text : JSON.stringify(payload.json);
+            const label = `${route.method} ${path} ${text?.slice(0, 300) ?? ""}`;
 
-          const before = snapshot();
-          const response = await admin.request(route.method, path, { bearer: token, body: text });
-          const raw = await response.text();
-          const answer = raw === "" ? undefined : JSON.parse(raw);
-          if (process.env.FUZZ_STATS) codes.push(`${route.method} ${route.path} ${response.status} ${answer?.error?.code ?? ""}`);
-          expect(response.status, label).toBeLessThan(500);
-          if (response.status >= 400) {
-            expect(answer, label).toEqual({ error: { code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) } });
-            // A verify consumes the challenge it names whatever the outcome (single use): that one row may go.
-            const after = snapshot();
-            const consumed = JSON.parse(before.challenges!).filter((row: { challenge: string }) => row.challenge !== liveChallenge);
-            if (after.challenges !== before.challenges) expect(JSON.parse(after.challenges!), label).toEqual(consumed);
-            expect(changedTables({ ...before, challenges: after.challenges! }, after), `${label}: refused, yet these tables changed`).toEqual([]);
-          } else {
-            restoreAdmin(); // an accepted PATCH may have demoted alice (once bob was made admin)
-          }
-        }),
-        { numRuns: RUNS },
-      );
-    }
-    expect(t.unexpectedErrors).toEqual([]);
-  }, 60_000 + RUNS * 1_000);
+            const before = snapshot();
+            const response = await admin.request(route.method, path, { bearer: token, body: text });
+            const raw = await response.text();
+            const answer = raw === "" ? undefined : JSON.parse(raw);
+            if (process.env.FUZZ_STATS) codes.push(`${route.method} ${route.path} ${response.status} ${answer?.error?.code ?? ""}`);
+            expect(response.status, label).toBeLessThan(500);
+            if (response.status >= 400) {
+              expect(answer, label).toEqual({ error: { code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) } });
+              // A verify consumes the challenge it names whatever the outcome (single use): that one row may go.
+              const after = snapshot();
+              const consumed = JSON.parse(before.challenges!).filter((row: { challenge: string }) => row.challenge !== liveChallenge);
+              if (after.challenges !== before.challenges) expect(JSON.parse(after.challenges!), label).toEqual(consumed);
+              expect(changedTables({ ...before, challenges: after.challenges! }, after), `${label}: refused, yet these tables changed`).toEqual([]);
+            } else {
+              restoreAdmin(); // an accepted PATCH may have demoted alice (once bob was made admin)
+            }
+          }),
+          { numRuns: RUNS },
+        );
+      }
+      expect(t.unexpectedErrors).toEqual([]);
+    },
+    60_000 + RUNS * 1_000,
+  );
 });

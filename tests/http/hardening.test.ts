@@ -79,7 +79,7 @@ describe("rate limits", () => {
 describe("challenge table under a flood of options calls", () => {
   it("stays at MAX_PENDING_CHALLENGES rows through 50,000 options calls, newest kept", async () => {
     t = await createTestApp();
-    const pageCount = () => (t.sqlite.pragma("page_count", { simple: true }) as number);
+    const pageCount = () => t.sqlite.pragma("page_count", { simple: true }) as number;
     let last = "";
     for (let i = 0; i < 50_000; i++) last = await createChallenge(t, "authentication");
     expect(await t.store.challenges.count()).toBe(MAX_PENDING_CHALLENGES);
@@ -181,7 +181,5 @@ describe("signing-key rotation", () => {
 /** Re-signs `token`'s claims with `keys`' current key: what another instance would issue. */
 async function signWith(keys: Awaited<ReturnType<typeof loadServerKeys>>, token: string): Promise<string> {
   const { SignJWT, decodeJwt } = await import("jose");
-  return new SignJWT(decodeJwt(token))
-    .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: keys.current.kid })
-    .sign(keys.current.privateKey);
+  return new SignJWT(decodeJwt(token)).setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: keys.current.kid }).sign(keys.current.privateKey);
 }

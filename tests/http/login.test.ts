@@ -194,7 +194,12 @@ describe("POST /auth/login/verify", () => {
 
   it("answers malformed assertions with 400 invalid_request and changes nothing", async () => {
     const before = tableCounts(t.sqlite);
-    for (const body of ["{", "null", { id: "x" }, { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "e30", authenticatorData: "%%", signature: "AA" }, clientExtensionResults: {} }]) {
+    for (const body of [
+      "{",
+      "null",
+      { id: "x" },
+      { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "e30", authenticatorData: "%%", signature: "AA" }, clientExtensionResults: {} },
+    ]) {
       const response = await alice.post(ROUTES.loginVerify, { body });
       expect(response.status).toBe(400);
       expect((await json(response)).error.code).toBe("invalid_request");

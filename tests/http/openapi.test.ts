@@ -54,7 +54,11 @@ describe("the OpenAPI document", () => {
       const described = document.paths[op.path.replace(/:(\w+)/g, "{$1}")][op.method];
       expect(described.operationId).toBe(id);
       if (op.body) expect(described.requestBody.content["application/json"].schema.type, id).toBe("object");
-      if (op.query) expect(described.parameters.some((p: { in: string }) => p.in === "query"), id).toBe(true);
+      if (op.query)
+        expect(
+          described.parameters.some((p: { in: string }) => p.in === "query"),
+          id,
+        ).toBe(true);
       if (op.success.status !== 204 && !op.success.contentType && id !== "openapi") expect(op.success.schema, id).toBeDefined();
     }
     // A body the schema refuses is refused by the route, with the schema's own message.
@@ -70,7 +74,10 @@ describe("the OpenAPI document", () => {
       expect(response.status, id).toBe(op.success.status);
       if (op.success.schema) {
         const result = v.safeParse(op.success.schema, await response.clone().json());
-        expect(result.issues?.map((issue) => `${v.getDotPath(issue)}: ${issue.message}`), id).toBeUndefined();
+        expect(
+          result.issues?.map((issue) => `${v.getDotPath(issue)}: ${issue.message}`),
+          id,
+        ).toBeUndefined();
       }
       seen.set(id, (seen.get(id) ?? 0) + 1);
       return response;
@@ -78,7 +85,9 @@ describe("the OpenAPI document", () => {
     const root = t.browser();
     const alice = t.browser();
     const registerOptions = await check("registerOptions", await root.post(ROUTES.registerOptions, { body: { username: "root" } }));
-    const signUp = await json(await check("registerVerify", await root.post(ROUTES.registerVerify, { body: await root.authenticator.register(await json(registerOptions)) })));
+    const signUp = await json(
+      await check("registerVerify", await root.post(ROUTES.registerVerify, { body: await root.authenticator.register(await json(registerOptions)) })),
+    );
     const token = signUp.accessToken as string;
     const { accessToken: aliceToken, user: aliceUser } = await alice.signUp("alice");
     const loginOptions = await check("loginOptions", await root.post(ROUTES.loginOptions, { body: {} }));
@@ -94,7 +103,14 @@ describe("the OpenAPI document", () => {
     await check("stepUpOptions", await root.post(ROUTES.stepUpOptions, { bearer: token }));
     const addOptions = await check("passkeyOptions", await root.post(ROUTES.passkeyOptions, { bearer: token }));
     await check("passkeyVerify", await root.post(ROUTES.passkeyVerify, { bearer: token, body: await root.authenticator.register(await json(addOptions)) }));
-    const grant = await json(await check("recover", await alice.post(ROUTES.recover, { body: { username: "alice", code: (await json(await alice.post(ROUTES.recoveryCodes, { bearer: aliceToken }))).recoveryCodes[0] } })));
+    const grant = await json(
+      await check(
+        "recover",
+        await alice.post(ROUTES.recover, {
+          body: { username: "alice", code: (await json(await alice.post(ROUTES.recoveryCodes, { bearer: aliceToken }))).recoveryCodes[0] },
+        }),
+      ),
+    );
     const recoveryOptions = await check("recoverOptions", await alice.post(ROUTES.recoverOptions, { body: { recoveryToken: grant.recoveryToken } }));
     const credential = await alice.authenticator.register(await json(recoveryOptions));
     await check("recoverVerify", await alice.post(ROUTES.recoverVerify, { body: { recoveryToken: grant.recoveryToken, credential } }));

@@ -109,7 +109,12 @@ describe("recovering the account with a grant", () => {
   it("refuses the grant anywhere but the recovery routes", async () => {
     const { recoveryToken } = await json(await redeem(codes[0]!));
     const device = t.browser();
-    for (const [method, path] of [["GET", ROUTES.me], ["GET", ROUTES.passkeys], ["POST", ROUTES.passkeyOptions], ["GET", ROUTES.sessions]] as const) {
+    for (const [method, path] of [
+      ["GET", ROUTES.me],
+      ["GET", ROUTES.passkeys],
+      ["POST", ROUTES.passkeyOptions],
+      ["GET", ROUTES.sessions],
+    ] as const) {
       const response = await device.request(method, path, { bearer: recoveryToken });
       expect(response.status).toBe(401);
       expect((await json(response)).error.code).toBe("token_invalid");

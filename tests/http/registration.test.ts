@@ -182,9 +182,24 @@ describe("POST /auth/register/verify", () => {
   it.each([
     ["invalid JSON", "{not json"],
     ["a JSON array", "[]"],
-    ["a non-base64url clientDataJSON", { id: "a", rawId: "a", type: "public-key", response: { clientDataJSON: "!!", attestationObject: "AA" }, clientExtensionResults: {} }],
-    ["clientDataJSON that is not JSON", { id: "a", rawId: "a", type: "public-key", response: { clientDataJSON: "bm90IGpzb24", attestationObject: "AA" }, clientExtensionResults: {} }],
-    ["a credential ID over 1023 bytes", { id: "A".repeat(1400), rawId: "A".repeat(1400), type: "public-key", response: { clientDataJSON: "e30", attestationObject: "AA" }, clientExtensionResults: {} }],
+    [
+      "a non-base64url clientDataJSON",
+      { id: "a", rawId: "a", type: "public-key", response: { clientDataJSON: "!!", attestationObject: "AA" }, clientExtensionResults: {} },
+    ],
+    [
+      "clientDataJSON that is not JSON",
+      { id: "a", rawId: "a", type: "public-key", response: { clientDataJSON: "bm90IGpzb24", attestationObject: "AA" }, clientExtensionResults: {} },
+    ],
+    [
+      "a credential ID over 1023 bytes",
+      {
+        id: "A".repeat(1400),
+        rawId: "A".repeat(1400),
+        type: "public-key",
+        response: { clientDataJSON: "e30", attestationObject: "AA" },
+        clientExtensionResults: {},
+      },
+    ],
   ])("answers %s with 400 invalid_request and changes nothing", async (_name, body) => {
     const before = tableCounts(t.sqlite);
     const response = await t.browser().post(ROUTES.registerVerify, { body });

@@ -42,7 +42,13 @@ beforeAll(async () => {
     stdio: "ignore",
   });
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${api}/public`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${api}/public`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error("the example resource server did not start");
@@ -58,7 +64,10 @@ describe("README: use the tokens in your own service", () => {
     expect(commands[0]).toContain("npm run -s token -- --username ops");
     const script = [`AUTH=${platform.origin} API=${api}`, ...commands.map((line) => `${line}; echo`)].join("\n");
     const { stdout } = await run("bash", ["-c", script], { cwd: ROOT, env: { PATH: process.env.PATH } });
-    const [me, report, refused, jwks] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const [me, report, refused, jwks] = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(me).toMatchObject({ userId: expect.any(String), role: "admin" });
     expect(report).toMatchObject({ report: "Only admins see this." });
     expect(refused).toEqual({ error: { code: "token_invalid", message: expect.any(String) } });
@@ -66,7 +75,9 @@ describe("README: use the tokens in your own service", () => {
   }, 30_000);
 
   it("answers 403 on the admin route for a user who is not an admin", async () => {
-    const { stdout: token } = await run(process.execPath, ["--import", "tsx", "scripts/token.ts", "--username", "dev", "--base", platform.origin], { cwd: ROOT });
+    const { stdout: token } = await run(process.execPath, ["--import", "tsx", "scripts/token.ts", "--username", "dev", "--base", platform.origin], {
+      cwd: ROOT,
+    });
     const response = await fetch(`${api}/admin/report`, { headers: { authorization: `Bearer ${token.trim()}` } });
     expect(response.status).toBe(403);
     expect((await response.json()).error.code).toBe("forbidden");

@@ -28,7 +28,11 @@ describe("structured logs", () => {
   it("writes one JSON line per request with id, route pattern, status and latency, and never a token, cookie or code", async () => {
     t = await createTestApp();
     const browser = t.browser();
-    const signUp = await json(await browser.post(ROUTES.registerVerify, { body: await browser.authenticator.register(await json(await browser.post(ROUTES.registerOptions, { body: { username: "alice" } }))) }));
+    const signUp = await json(
+      await browser.post(ROUTES.registerVerify, {
+        body: await browser.authenticator.register(await json(await browser.post(ROUTES.registerOptions, { body: { username: "alice" } }))),
+      }),
+    );
     const secrets: string[] = [signUp.accessToken, ...signUp.recoveryCodes, browser.refreshCookie!];
     const refreshed = await json(await browser.refresh());
     secrets.push(refreshed.accessToken, browser.refreshCookie!);
@@ -75,7 +79,7 @@ describe("structured logs", () => {
     t = await createTestApp();
     const kept = await t.browser().get(ROUTES.health, { headers: { "x-request-id": "abc-123.x" } });
     expect(kept.headers.get("x-request-id")).toBe("abc-123.x");
-    const replaced = await t.browser().get(ROUTES.health, { headers: { "x-request-id": "a b\"<script>" } });
+    const replaced = await t.browser().get(ROUTES.health, { headers: { "x-request-id": 'a b"<script>' } });
     expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -149,7 +153,10 @@ describe("graceful shutdown", () => {
     await new Promise((resolve) => setTimeout(resolve, 300)); // the server has its headers and waits for the body
     const exited = server.terminate();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const late = await fetch(new URL(ROUTES.health, server.origin)).then((r) => r.status, (error: { cause?: { code?: string } }) => error.cause?.code);
+    const late = await fetch(new URL(ROUTES.health, server.origin)).then(
+      (r) => r.status,
+      (error: { cause?: { code?: string } }) => error.cause?.code,
+    );
     expect(late).toBe("ECONNREFUSED");
 
     inFlight.sendRest();
@@ -158,7 +165,11 @@ describe("graceful shutdown", () => {
     expect(JSON.parse((answer as { body: string }).body)).toHaveProperty("challenge");
     expect(await exited).toBe(0);
 
-    const log = server.output().trim().split("\n").map((line) => JSON.parse(line) as { msg: string });
+    const log = server
+      .output()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { msg: string });
     expect(log[0]!.msg).toBe("listening");
     expect(log.slice(-3).map((entry) => entry.msg)).toEqual(["stopping: finishing in-flight requests", "request", "stopped"]);
     // Closing the last connection checkpoints the WAL into the database file and removes it.

@@ -6,7 +6,15 @@ import { ApiError } from "./auth-client.ts";
 import { h } from "./dom.ts";
 import type { PageContext } from "./pages/page.ts";
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; const?: unknown; items?: Schema; default?: unknown };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  enum?: unknown[];
+  const?: unknown;
+  items?: Schema;
+  default?: unknown;
+};
 interface OpenApiOperation {
   operationId: string;
   tags: string[];
@@ -69,8 +77,12 @@ export async function renderApiReference(container: HTMLElement, ctx: PageContex
 
 function operationView({ method, path, op }: { method: string; path: string; op: OpenApiOperation }, ctx: PageContext): HTMLElement {
   const access = op.security.some((s) => "bearer" in s) ? "bearer" : op.security.some((s) => "refreshCookie" in s) ? "cookie" : "none";
-  const pathInputs = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => ({ name: p.name, input: h("input", { name: p.name, placeholder: p.name, "aria-label": p.name }) }));
-  const query = op.parameters?.some((p) => p.in === "query") ? h("input", { name: "query", placeholder: "query, e.g. limit=10", "aria-label": "query string" }) : null;
+  const pathInputs = (op.parameters ?? [])
+    .filter((p) => p.in === "path")
+    .map((p) => ({ name: p.name, input: h("input", { name: p.name, placeholder: p.name, "aria-label": p.name }) }));
+  const query = op.parameters?.some((p) => p.in === "query")
+    ? h("input", { name: "query", placeholder: "query, e.g. limit=10", "aria-label": "query string" })
+    : null;
   const bodySchema = op.requestBody?.content["application/json"].schema;
   const body = bodySchema ? h("textarea", { name: "body", rows: "6", "aria-label": "JSON body" }) : null;
   if (body) body.value = JSON.stringify(example(bodySchema), null, 2);
@@ -110,7 +122,15 @@ function operationView({ method, path, op }: { method: string; path: string; op:
     { class: "operation", "data-operation": op.operationId },
     h("summary", {}, h("code", {}, `${method.toUpperCase()} ${path}`), ` ${op.summary}`),
     op.description ? h("p", {}, op.description) : null,
-    h("p", { class: "muted" }, access === "bearer" ? "Needs a bearer access token." : access === "cookie" ? "Uses the refresh cookie (the web app's client calls it for you)." : "No authentication."),
+    h(
+      "p",
+      { class: "muted" },
+      access === "bearer"
+        ? "Needs a bearer access token."
+        : access === "cookie"
+          ? "Uses the refresh cookie (the web app's client calls it for you)."
+          : "No authentication.",
+    ),
     bodySchema ? h("details", {}, h("summary", {}, "Request body schema"), pretty(bodySchema)) : null,
     h("ul", { class: "muted" }, ...Object.entries(op.responses).map(([status, response]) => h("li", {}, `${status}: ${response.description}`))),
     tryable

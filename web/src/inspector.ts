@@ -58,7 +58,8 @@ export function flowInspector(ctx: { auth: AuthClient; flow: FlowLog }): { eleme
   };
   const tick = () => {
     const { expiresAt } = ctx.auth.state;
-    countdown.textContent = expiresAt === null ? "" : `Expires in ${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s; renewed automatically before that.`;
+    countdown.textContent =
+      expiresAt === null ? "" : `Expires in ${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s; renewed automatically before that.`;
   };
 
   const callTen = async () => {
@@ -98,8 +99,16 @@ export function flowInspector(ctx: { auth: AuthClient; flow: FlowLog }): { eleme
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "button", class: "secondary small", id: "refresh-now", onclick: () => void ctx.auth.refresh("manual").catch(() => undefined) }, "Refresh now"),
-        h("button", { type: "button", class: "secondary small", id: "call-ten", onclick: () => void callTen() }, `Call ${ROUTES.me} ×${PARALLEL_CALLS} at once`),
+        h(
+          "button",
+          { type: "button", class: "secondary small", id: "refresh-now", onclick: () => void ctx.auth.refresh("manual").catch(() => undefined) },
+          "Refresh now",
+        ),
+        h(
+          "button",
+          { type: "button", class: "secondary small", id: "call-ten", onclick: () => void callTen() },
+          `Call ${ROUTES.me} ×${PARALLEL_CALLS} at once`,
+        ),
       ),
       callResult,
       h("h2", {}, "Token history in this tab"),

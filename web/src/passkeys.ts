@@ -91,9 +91,7 @@ export async function signInWithAutofill(flow?: FlowLog): Promise<TokenResponse>
 
 async function authenticate(input: { username: string | undefined; useBrowserAutofill: boolean }, flow?: FlowLog): Promise<TokenResponse> {
   const optionsJSON = await postJson<RequestOptions>(ROUTES.loginOptions, input.username ? { username: input.username } : {});
-  const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: input.useBrowserAutofill }).catch((error: unknown) =>
-    explain(error, "get"),
-  );
+  const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: input.useBrowserAutofill }).catch((error: unknown) => explain(error, "get"));
   // Recorded once the person has chosen, so a waiting autofill request does not replace the last ceremony.
   flow?.begin(input.useBrowserAutofill ? "Sign-in (browser autofill)" : "Sign-in (passkey button)");
   flow?.step(`POST ${ROUTES.loginOptions} → request options`, optionsJSON);

@@ -28,8 +28,18 @@ export function recoveryCodesPanel(codes: string[], options: { username: string;
     "div",
     { class: "recovery-codes", id: "recovery-codes" },
     h("h2", {}, "Save your recovery codes"),
-    h("p", {}, "If you lose every device with your passkey, one of these codes lets you add a new passkey. Each works once. Keep them somewhere safe: they are shown only now."),
+    h(
+      "p",
+      {},
+      "If you lose every device with your passkey, one of these codes lets you add a new passkey. Each works once. Keep them somewhere safe: they are shown only now.",
+    ),
     h("ol", { class: "codes" }, ...codes.map((code) => h("li", { class: "code" }, code))),
-    h("div", { class: "actions" }, download, copy, ...(options.onDone ? [h("button", { type: "button", id: "codes-saved", onclick: options.onDone }, "I have saved them")] : [])),
+    h(
+      "div",
+      { class: "actions" },
+      download,
+      copy,
+      ...(options.onDone ? [h("button", { type: "button", id: "codes-saved", onclick: options.onDone }, "I have saved them")] : []),
+    ),
   );
 }

@@ -50,7 +50,11 @@ export function accountPage(ctx: PageContext): Page {
             "div",
             { class: "row-actions" },
             h("button", { type: "button", class: "secondary small", "data-action": "rename", onclick: () => void rename(passkey).catch(showError) }, "Rename"),
-            h("button", { type: "button", class: "secondary small", "data-action": "remove", onclick: () => void remove(list, passkey).catch(showError) }, "Remove"),
+            h(
+              "button",
+              { type: "button", class: "secondary small", "data-action": "remove", onclick: () => void remove(list, passkey).catch(showError) },
+              "Remove",
+            ),
           ),
         ),
       ),
@@ -149,7 +153,12 @@ export function accountPage(ctx: PageContext): Page {
   const showActivity = (events: AuditEvent[]) => {
     activityList.replaceChildren(
       ...events.map((event) =>
-        h("li", {}, h("span", {}, describeEvent(event.type, event.detail)), h("span", { class: "muted" }, ` ${formatTime(event.createdAt)} · ${describeDevice(event.userAgent)}`)),
+        h(
+          "li",
+          {},
+          h("span", {}, describeEvent(event.type, event.detail)),
+          h("span", { class: "muted" }, ` ${formatTime(event.createdAt)} · ${describeDevice(event.userAgent)}`),
+        ),
       ),
     );
   };
@@ -199,7 +208,11 @@ export function accountPage(ctx: PageContext): Page {
       status.element,
       h("h2", {}, "Your passkeys"),
       passkeyList,
-      h("div", { class: "actions" }, h("button", { type: "button", class: "secondary small", id: "add-passkey", onclick: () => void add().catch(showError) }, "Add a passkey")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary small", id: "add-passkey", onclick: () => void add().catch(showError) }, "Add a passkey"),
+      ),
       h("h2", {}, "Recovery codes"),
       recovery,
       h("h2", {}, "Where you are signed in"),

@@ -46,8 +46,16 @@ export function adminPage(ctx: PageContext): Page {
         h(
           "div",
           { class: "row-actions" },
-          h("button", { type: "button", class: "secondary small", onclick: () => void patchUser(user, { role: user.role === "admin" ? "user" : "admin" }) }, user.role === "admin" ? "Make user" : "Make admin"),
-        h("button", { type: "button", class: "secondary small", "data-action": "block", onclick: () => void patchUser(user, { blocked: !user.blocked }) }, user.blocked ? "Unblock" : "Block"),
+          h(
+            "button",
+            { type: "button", class: "secondary small", onclick: () => void patchUser(user, { role: user.role === "admin" ? "user" : "admin" }) },
+            user.role === "admin" ? "Make user" : "Make admin",
+          ),
+          h(
+            "button",
+            { type: "button", class: "secondary small", "data-action": "block", onclick: () => void patchUser(user, { blocked: !user.blocked }) },
+            user.blocked ? "Unblock" : "Block",
+          ),
           h("button", { type: "button", class: "secondary small", onclick: () => void loadAudit({ userId: user.id, label: user.username }) }, "Events"),
         ),
       ),
@@ -72,7 +80,12 @@ export function adminPage(ctx: PageContext): Page {
   let before: number | null = null;
   const auditRows = h("tbody", { id: "admin-audit" });
   const auditFilterLabel = h("span", { class: "muted" });
-  const typeSelect = h("select", { id: "audit-type", "aria-label": "Event type" }, h("option", { value: "" }, "All events"), ...EVENT_TYPES.map((type) => h("option", { value: type }, type)));
+  const typeSelect = h(
+    "select",
+    { id: "audit-type", "aria-label": "Event type" },
+    h("option", { value: "" }, "All events"),
+    ...EVENT_TYPES.map((type) => h("option", { value: type }, type)),
+  );
   typeSelect.addEventListener("change", () => void loadAudit({ ...auditFilter, type: typeSelect.value || undefined }));
   const older = h("button", { type: "button", class: "secondary small", onclick: () => void loadAudit(auditFilter, { append: true }) }, "Older events");
 
@@ -130,12 +143,7 @@ export function adminPage(ctx: PageContext): Page {
       status.element,
       h("h2", {}, "Users"),
       searchForm,
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, ...["User", "Role", "Status", "Passkeys", "Sessions", ""].map((title) => h("th", {}, title)))),
-        userRows,
-      ),
+      h("table", {}, h("thead", {}, h("tr", {}, ...["User", "Role", "Status", "Passkeys", "Sessions", ""].map((title) => h("th", {}, title)))), userRows),
       h("div", { class: "actions" }, previous, next, pager),
       h("h2", {}, "Audit log", auditFilterLabel),
       h("div", { class: "inline" }, typeSelect, h("button", { type: "button", class: "secondary small", onclick: () => void loadAudit({}) }, "Clear filters")),

@@ -9,7 +9,14 @@ import type { Page, PageContext } from "./page.ts";
 export function recoverPage(ctx: PageContext): Page {
   const status = statusLine();
   const username = h("input", { id: "recover-username", type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
-  const code = h("input", { id: "recover-code", type: "text", autocomplete: "one-time-code", required: true, placeholder: "XXXX-XXXX-XXXX", spellcheck: "false" });
+  const code = h("input", {
+    id: "recover-code",
+    type: "text",
+    autocomplete: "one-time-code",
+    required: true,
+    placeholder: "XXXX-XXXX-XXXX",
+    spellcheck: "false",
+  });
   const button = h("button", { type: "submit", id: "recover" }, "Recover and add a new passkey");
   const form = h(
     "form",
@@ -41,7 +48,11 @@ export function recoverPage(ctx: PageContext): Page {
       "section",
       { class: "card", "aria-labelledby": "recover-title" },
       h("h1", { id: "recover-title" }, "Recover your account"),
-      h("p", {}, "Enter one of the recovery codes you saved at sign-up. This device then makes a new passkey, and every other session of the account is signed out."),
+      h(
+        "p",
+        {},
+        "Enter one of the recovery codes you saved at sign-up. This device then makes a new passkey, and every other session of the account is signed out.",
+      ),
       form,
       status.element,
       h("p", { class: "alt" }, h("a", { href: PAGES.signIn, "data-link": true }, "← Back to sign in")),

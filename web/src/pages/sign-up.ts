@@ -9,7 +9,15 @@ import type { Page, PageContext } from "./page.ts";
 
 export function signUpPage(ctx: PageContext): Page {
   const status = statusLine();
-  const username = h("input", { id: "new-username", name: "username", type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
+  const username = h("input", {
+    id: "new-username",
+    name: "username",
+    type: "text",
+    autocomplete: "username",
+    required: true,
+    autocapitalize: "none",
+    spellcheck: "false",
+  });
   const displayName = h("input", { id: "display-name", name: "displayName", type: "text", autocomplete: "name", placeholder: "optional" });
   const button = h("button", { type: "submit", id: "sign-up" }, "Create account with a passkey");
   const supported = browserSupportsWebAuthn();
@@ -31,7 +39,10 @@ export function signUpPage(ctx: PageContext): Page {
         if (!display.success) return status.show(`Display name ${display.issues[0].message}.`);
         button.disabled = true;
         try {
-          const { recoveryCodes, ...tokens } = await signUpWithPasskey({ username: name.output, ...(display.output ? { displayName: display.output } : {}) }, ctx.flow);
+          const { recoveryCodes, ...tokens } = await signUpWithPasskey(
+            { username: name.output, ...(display.output ? { displayName: display.output } : {}) },
+            ctx.flow,
+          );
           ctx.auth.acceptTokens(tokens);
           section.replaceChildren(
             h("h1", {}, "Account created"),
@@ -52,13 +63,13 @@ export function signUpPage(ctx: PageContext): Page {
   );
 
   const section = h(
-      "section",
-      { class: "card", "aria-labelledby": "sign-up-title" },
-      h("h1", { id: "sign-up-title" }, "Create an account"),
-      h("p", {}, "Your device makes a passkey for this site; you will confirm with your fingerprint, face or screen lock."),
-      form,
-      status.element,
-      h("p", { class: "alt" }, "Already have an account? ", h("a", { href: PAGES.signIn, "data-link": true }, "Sign in")),
-    );
+    "section",
+    { class: "card", "aria-labelledby": "sign-up-title" },
+    h("h1", { id: "sign-up-title" }, "Create an account"),
+    h("p", {}, "Your device makes a passkey for this site; you will confirm with your fingerprint, face or screen lock."),
+    form,
+    status.element,
+    h("p", { class: "alt" }, "Already have an account? ", h("a", { href: PAGES.signIn, "data-link": true }, "Sign in")),
+  );
   return { element: section };
 }
