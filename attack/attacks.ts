@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import { ROUTES } from "../shared/routes.ts";
-import { SoftwareAuthenticator, type Forgery } from "../tests/helpers/authenticator.ts";
-import { AttackClient, type Sent } from "./client.ts";
+import { SoftwareAuthenticator, type Forgery } from "../tools/authenticator.ts";
+import { HttpClient, type Sent } from "../tools/http-client.ts";
 
 export type Verdict = { observed: string; pass: boolean };
 export type Outcome = Verdict | { skipped: string };
@@ -31,14 +31,14 @@ const EVIL_ORIGIN = "https://evil.example";
 // ---- accounts and ceremonies ---------------------------------------------------------------------
 
 interface Account {
-  client: AttackClient;
+  client: HttpClient;
   authenticator: SoftwareAuthenticator;
   username: string;
   accessToken: string;
 }
 
 async function newAccount(ctx: AttackContext): Promise<Account> {
-  const client = new AttackClient(ctx.base);
+  const client = new HttpClient(ctx.base);
   const authenticator = new SoftwareAuthenticator({ origin: ctx.base.origin });
   const username = `attack-${randomBytes(6).toString("hex")}`;
   const options = await ok<PublicKeyCredentialCreationOptionsJSON>(client.post(ROUTES.registerOptions, { body: { username } }));
@@ -343,7 +343,7 @@ export const ATTACKS: Attack[] = [
     name: "missing or malformed bearer token",
     expected: "401 with WWW-Authenticate",
     async run(ctx) {
-      const client = new AttackClient(ctx.base);
+      const client = new HttpClient(ctx.base);
       const outcomes = [];
       for (const [label, headers] of [
         ["none", {}],
@@ -375,7 +375,7 @@ export const ATTACKS: Attack[] = [
     name: "oversized body",
     expected: "413 body_too_large",
     async run(ctx) {
-      const client = new AttackClient(ctx.base);
+      const client = new HttpClient(ctx.base);
       return refused(await client.post(ROUTES.registerOptions, { rawBody: JSON.stringify({ username: "x".repeat(1_000_000) }) }), 413, "body_too_large");
     },
   },
@@ -443,7 +443,7 @@ export const ATTACKS: Attack[] = [
     name: "rate limit per client IP on /auth/*",
     expected: "429 rate_limited with Retry-After",
     async run(ctx) {
-      const limited = await floodUntilLimited(new AttackClient(ctx.base), {}, { max: 5_000, waitOut: "account" });
+      const limited = await floodUntilLimited(new HttpClient(ctx.base), {}, { max: 5_000, waitOut: "account" });
       if (!limited) return { observed: "no 429 in 5000 requests", pass: false };
       return { observed: `${describe(limited)} Retry-After ${limited.headers.get("retry-after")}`, pass: hasRetryAfter(limited) };
     },
@@ -457,7 +457,7 @@ export const ATTACKS: Attack[] = [
 const limitName = (sent: Sent): string | undefined => /^"([^"]+)"/.exec(sent.headers.get("ratelimit") ?? "")?.[1];
 
 /** Login options until a 429 other than one naming the limit `waitOut`, which is waited out instead. */
-async function floodUntilLimited(client: AttackClient, body: object, options: { max: number; waitOut: string }): Promise<Sent | undefined> {
+async function floodUntilLimited(client: HttpClient, body: object, options: { max: number; waitOut: string }): Promise<Sent | undefined> {
   for (let i = 0; i < options.max; i++) {
     const sent = await sendPast(client, body, options.waitOut);
     if (sent.status === 429) return sent;
@@ -466,11 +466,11 @@ async function floodUntilLimited(client: AttackClient, body: object, options: { 
 }
 
 /** Login options, waiting out any 429 that names the limit `other`: it is not the one under test. */
-async function sendPast(client: AttackClient, body: object, other: string): Promise<Sent> {
+async function sendPast(client: HttpClient, body: object, other: string): Promise<Sent> {
   for (;;) {
     const sent = await client.post(ROUTES.loginOptions, { body, acceptRateLimit: true });
     if (sent.status !== 429 || limitName(sent) !== other) return sent;
-    await AttackClient.waitOut(sent);
+    await HttpClient.waitOut(sent);
   }
 }
 

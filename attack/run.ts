@@ -4,7 +4,7 @@
 // not run), 0 when every one was refused as it should be. It creates accounts named attack-*.
 import { parseArgs } from "node:util";
 import { ATTACKS, type AttackContext, type Outcome } from "./attacks.ts";
-import { AttackClient } from "./client.ts";
+import { HttpClient } from "../tools/http-client.ts";
 
 const USAGE = `usage: npm run attack -- [--base URL] [--wait] [--only TEXT]
   --base URL   the instance to attack (default http://localhost:3000)
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
 
   console.log(`\n${table(rows)}`);
   const count = (result: string) => rows.filter((row) => row.result === result).length;
-  const waited = AttackClient.waitedSeconds > 0 ? ` (waited ${AttackClient.waitedSeconds} s for the instance's rate limits)` : "";
+  const waited = HttpClient.waitedSeconds > 0 ? ` (waited ${HttpClient.waitedSeconds} s for the instance's rate limits)` : "";
   console.log(`\n${count("PASS")} passed, ${count("FAIL")} failed, ${count("skip")} skipped${waited}`);
   return count("FAIL") > 0 ? 1 : 0;
 }

@@ -2,18 +2,19 @@
 // off) in a child process, driven with autocannon on loopback, and the baselines measured the
 // same way in the same run. Prints a table and the target ratios; writes bench/results/*.json.
 // BENCH_DURATION (seconds per run, default 5) and BENCH_RUNS (median of, default 3) tune it.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { REFRESH_COOKIE_NAME, ROUTES } from "../shared/routes.ts";
 import { ensureBuild } from "../scripts/build.ts";
-import { SoftwareAuthenticator } from "../tests/helpers/authenticator.ts";
-import { startServer, type ServerProcess } from "../tests/helpers/server-process.ts";
+import { SoftwareAuthenticator } from "../tools/authenticator.ts";
+import { HttpClient, type Sent } from "../tools/http-client.ts";
+import { spawnListening } from "../tools/listening.ts";
+import { type ServerProcess, startServer } from "../tools/server-process.ts";
 import { measureRawRotation } from "./raw-rotation.ts";
 import { measureSignInParts } from "./sign-in-parts.ts";
 
@@ -108,34 +109,25 @@ function refreshLoad(pid: number, origin: string, cookies: string[]): Promise<Ht
   );
 }
 
-/** fetch, retried once when a kept-alive socket was closed by the server just as it was reused. */
-async function send(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    if ((error as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw error;
-    return fetch(url, init);
-  }
-}
-
-async function postJson(origin: string, path: string, body: unknown) {
-  const response = await send(`${origin}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return {
-    body: (await response.json()) as Record<string, unknown> & { accessToken: string },
-    cookie: response.headers.getSetCookie().find((c) => c.startsWith(REFRESH_COOKIE_NAME))!,
-  };
-}
-
+/** A passkey sign-in of the account `authenticator` holds: its answer and the refresh cookie it set. */
 async function signIn(origin: string, authenticator: SoftwareAuthenticator) {
-  const { body: options } = await postJson(origin, ROUTES.loginOptions, {});
-  return postJson(origin, ROUTES.loginVerify, await authenticator.authenticate(options as never));
+  const client = new HttpClient(new URL(origin));
+  const options = await expectOk(client.post(ROUTES.loginOptions, { body: {} }));
+  const answer = await expectOk(client.post(ROUTES.loginVerify, { body: await authenticator.authenticate(options.body) }));
+  return { accessToken: answer.body.accessToken as string, cookie: client.refreshCookie! };
+}
+
+async function expectOk(sending: Promise<Sent>): Promise<Sent> {
+  const sent = await sending;
+  if (sent.status !== 200) throw new Error(`${sent.status} ${JSON.stringify(sent.body)}`);
+  return sent;
 }
 
 async function signUp(origin: string, username: string): Promise<SoftwareAuthenticator> {
   const authenticator = new SoftwareAuthenticator({ origin, counterMode: "zero" });
-  const { body: options } = await postJson(origin, ROUTES.registerOptions, { username });
-  await postJson(origin, ROUTES.registerVerify, await authenticator.register(options as never));
+  const client = new HttpClient(new URL(origin));
+  const options = await expectOk(client.post(ROUTES.registerOptions, { body: { username } }));
+  await expectOk(client.post(ROUTES.registerVerify, { body: await authenticator.register(options.body) }));
   return authenticator;
 }
 
@@ -154,26 +146,10 @@ async function signInThroughput(origin: string, accounts: SoftwareAuthenticator[
   return completed / DURATION_SECONDS;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function startBaseline(file: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess; pid: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/baselines", file)], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("listening") && resolve());
-    child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/api/me`, child, pid: child.pid! };
+  const { child, url } = await spawnListening({ args: ["--import", "tsx", join(ROOT, "bench/baselines", file)], env: { ...process.env, ...env } });
+  child.stdout!.resume();
+  return { url: new URL("/api/me", url).href, child, pid: child.pid! };
 }
 
 /** Samples the server's resident memory (Linux /proc) until stopped; returns the peak in MB. */
@@ -223,7 +199,7 @@ async function main() {
     // One account per connection (refresh) and per sign-in client, each with its own passkey.
     const accounts: SoftwareAuthenticator[] = [];
     for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
-    const token = (await signIn(server.origin, accounts[0]!)).body.accessToken;
+    const token = (await signIn(server.origin, accounts[0]!)).accessToken;
 
     const jwks = (await (await fetch(`${server.origin}${ROUTES.jwks}`)).json()) as { keys: unknown[] };
     const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: server.origin };
@@ -240,7 +216,7 @@ async function main() {
     console.log("POST /auth/refresh …");
     const refresh = await medianRun(async () => {
       const cookies: string[] = [];
-      for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie.split(";")[0]!.split("=")[1]!);
+      for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie);
       return refreshLoad(server.pid, server.origin, cookies);
     });
     console.log("raw better-sqlite3 rotation …");

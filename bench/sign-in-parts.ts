@@ -13,7 +13,7 @@ import { systemClock } from "../server/clock.ts";
 import { loadConfig } from "../server/config.ts";
 import { openDatabase } from "../server/db/client.ts";
 import { createSqliteStore } from "../server/db/sqlite-store.ts";
-import { SoftwareAuthenticator } from "../tests/helpers/authenticator.ts";
+import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 
 export interface SignInParts {
   verifyAssertionMs: number;

@@ -5,9 +5,9 @@
 // use again.
 import { parseArgs } from "node:util";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { AttackClient } from "../attack/client.ts";
+import { HttpClient } from "../tools/http-client.ts";
 import { ROUTES } from "../shared/routes.ts";
-import { SoftwareAuthenticator } from "../tests/helpers/authenticator.ts";
+import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 
 const USAGE = "usage: npm run -s token -- --username NAME [--base http://localhost:3000]";
 
@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const base = new URL(values.base ?? "http://localhost:3000");
-  const client = new AttackClient(base);
+  const client = new HttpClient(base);
   const authenticator = new SoftwareAuthenticator({ origin: base.origin });
   const options = await client.post(ROUTES.registerOptions, { body: { username: values.username } }).catch(() => undefined);
   if (!options) {

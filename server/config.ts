@@ -73,7 +73,8 @@ export function loadConfig(env: Env): Config {
     return fallback;
   };
 
-  const port = integer("PORT", 3000, 1, 65535);
+  // 0: any free port; the "listening" log line says which (main.ts then loads the config again with it).
+  const port = integer("PORT", 3000, 0, 65535);
   const host = read("HOST") ?? "localhost";
   const origins = parseOrigins(read("ORIGIN") ?? `http://localhost:${port}`, problems);
   const firstOrigin = origins[0] ?? `http://localhost:${port}`;

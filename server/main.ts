@@ -1,6 +1,7 @@
 // The only file with side effects: loadConfig → open db → load keys → createApp → serve, and a
 // graceful stop on SIGTERM/SIGINT (finish in-flight requests, then close the database).
-import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { loadServerKeys } from "./auth/signing-keys.ts";
 import { systemClock } from "./clock.ts";
@@ -18,16 +19,16 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 const IDLE_SWEEP_MS = 100;
 
 async function main() {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message); // for the person starting the server: plain text
-      process.exit(1);
-    }
-    throw error;
-  }
+  let config = configOrExit(process.env);
+  // Listening comes first so that PORT=0 can take any free port and the defaults that name the
+  // port (ORIGIN, and so the issuer and RP ID) name the one bound. Until the app is built,
+  // requests get 503 and nobody has been told the port yet: "listening" is logged last.
+  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response("starting", { status: 503 });
+  const server = createAdaptorServer({ fetch: (request, env) => handle(request, env) });
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const boundPort = (server.address() as AddressInfo).port;
+  if (config.port === 0) config = configOrExit({ ...process.env, PORT: String(boundPort) });
+
   const log = jsonLogger(config.logLevel);
   const database = openDatabase(config.databasePath, {
     backgroundCheckpoints: { onError: (message) => log({ level: "error", msg: "WAL checkpoint failed", error: message }) },
@@ -47,9 +48,8 @@ async function main() {
   keyRefresh.unref();
 
   const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT, log, processMetrics: true });
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-    log({ level: "info", msg: "listening", url: `http://${config.host}:${info.port}`, origins: config.origins, kid: keys.current.kid });
-  });
+  handle = app.fetch;
+  log({ level: "info", msg: "listening", url: `http://${config.host}:${boundPort}`, origins: config.origins, kid: keys.current.kid });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -77,6 +77,19 @@ async function main() {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+/** The configuration, or a plain-text message for the person starting the server and exit 1. */
+function configOrExit(env: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
 }
 
 await main();

@@ -15,4 +15,7 @@ app.get("/api/me", (req, res) => {
     res.status(401).json({ error: "invalid_token" });
   }
 });
-app.listen(Number(process.env.PORT), "127.0.0.1", () => console.log("listening"));
+const server = app.listen(Number(process.env.PORT), "127.0.0.1", () => {
+  const { port } = server.address() as { port: number };
+  console.log(`listening on http://127.0.0.1:${port}`);
+});

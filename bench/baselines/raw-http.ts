@@ -24,4 +24,7 @@ const server = createServer((req, res) => {
   res.writeHead(claims ? 200 : 401, { "content-type": "application/json" });
   res.end(JSON.stringify(claims ?? { error: "invalid_token" }));
 });
-server.listen(Number(process.env.PORT), "127.0.0.1", () => console.log("listening"));
+server.listen(Number(process.env.PORT), "127.0.0.1", () => {
+  const { port } = server.address() as { port: number };
+  console.log(`listening on http://127.0.0.1:${port}`);
+});

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTACKS } from "../../attack/attacks.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 
 const run = promisify(execFile);
 let server: ServerProcess | undefined;

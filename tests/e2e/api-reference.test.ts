@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../shared/api.ts";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;

@@ -1,7 +1,7 @@
 // What a person reads when a passkey ceremony cannot run or does not finish.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type BrowserSession } from "../helpers/chromium.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;

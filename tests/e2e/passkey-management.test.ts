@@ -1,7 +1,7 @@
 // Passkey management and recovery in Chromium, as a person with a new device would do it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;

@@ -2,8 +2,8 @@
 // and an admin blocking an account from the console.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
-import { goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
+import { accountLoaded, goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
@@ -59,7 +59,7 @@ describe("sessions across devices", () => {
 
   it("shows why on the timeline after signing back in", async () => {
     await pressSignIn(laptop);
-    await laptop.page.waitForSelector("#activity li");
+    await accountLoaded(laptop.page);
     expect(await laptop.page.textContent("#activity")).toContain("Signed out everywhere");
   });
 });

@@ -1,11 +1,10 @@
-// Real Chromium (Debian's package) through playwright-core, with the DevTools WebAuthn virtual
-// authenticator: a platform authenticator with user verification and resident keys.
+// Real Chromium (see chromium-binary.ts for which one) through playwright-core, with the DevTools
+// WebAuthn virtual authenticator: a platform authenticator with user verification and resident keys.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type CDPSession, type Page } from "playwright-core";
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import { type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -36,7 +35,7 @@ const AUTHENTICATOR_OPTIONS = {
 export async function launchChromium(): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), "passkey-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: inject("chromiumPath"),
     headless: true,
     args: [
       "--no-sandbox",

@@ -12,7 +12,7 @@ import { createSqliteStore } from "../../server/db/sqlite-store.ts";
 import type { Store } from "../../server/db/store.ts";
 import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
-import { SoftwareAuthenticator, type Forgery } from "./authenticator.ts";
+import { SoftwareAuthenticator, type Forgery } from "../../tools/authenticator.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
 
 export const TEST_ORIGIN = "http://localhost:3000";
@@ -33,7 +33,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Serve this built web app too (browser tests). */
+  webRoot?: string;
+  /** Where the test clock starts; a fixed day by default. */
+  clockStart?: Date;
+}
+
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: ":memory:",
     KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
@@ -44,7 +51,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   });
   const database = openDatabase(config.databasePath);
   const store = createSqliteStore(database.db);
-  const clock = createTestClock();
+  const clock = createTestClock(options.clockStart);
   const keys = await loadServerKeys({
     store,
     clock,
@@ -58,7 +65,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     logs.push(entry);
     if (entry.msg === "unhandled error") unexpectedErrors.push(entry);
   };
-  const app = createApp({ config, store, clock, keys, log });
+  const app = createApp({ config, store, clock, keys, log, webRoot: options.webRoot });
   return {
     app,
     config,

@@ -45,8 +45,7 @@ export async function pressSignIn(tab: { page: Page; setPresence(enabled: boolea
   await tab.page.waitForSelector("#profile-username");
 }
 
-/**
- * The timeout for a browser test that waits `waitMs` on purpose (for tokens to expire): the wait
- * plus room for its browser steps, so a slow machine cannot turn the wait itself into a failure.
- */
-export const timeoutWithWait = (waitMs: number): number => waitMs + 30_000;
+/** Waits until the account page has loaded every section (its API calls answered). */
+export async function accountLoaded(page: Page): Promise<void> {
+  await page.waitForSelector('[aria-labelledby="account-title"][aria-busy="false"]');
+}

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ROUTES, routePath } from "../../shared/routes.ts";
-import type { Forgery } from "../helpers/authenticator.ts";
+import type { Forgery } from "../../tools/authenticator.ts";
 import { createTestApp, json, tableCounts, type TestBrowser, type TestApp } from "../helpers/harness.ts";
 
 let t: TestApp;

@@ -1,27 +1,18 @@
 // The README's "Use the tokens in your own service" commands, run as written (with free ports):
 // a token from `npm run token`, the example resource server as its own process, and curl.
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { spawnListening } from "../../tools/listening.ts";
+import { type ServerProcess, startServer } from "../../tools/server-process.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const run = promisify(execFile);
 let platform: ServerProcess;
-let resourceServer: ReturnType<typeof spawn>;
+let resourceServer: ChildProcess;
 let api: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "localhost", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The README's shell block of that section: the lines after `AUTH=… API=…`. */
 function readmeCommands(): string[] {
@@ -34,24 +25,13 @@ function readmeCommands(): string[] {
 
 beforeAll(async () => {
   platform = await startServer({ ADMIN_USERNAMES: "ops" });
-  const port = await freePort();
-  api = `http://localhost:${port}`;
-  resourceServer = spawn(process.execPath, ["--import", "tsx", "examples/resource-server/main.ts"], {
+  const started = await spawnListening({
+    args: ["--import", "tsx", "examples/resource-server/main.ts"],
     cwd: ROOT,
-    env: { PATH: process.env.PATH, AUTH_ISSUER: platform.origin, PORT: String(port) },
-    stdio: "ignore",
+    env: { PATH: process.env.PATH, AUTH_ISSUER: platform.origin },
   });
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${api}/public`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the example resource server did not start");
+  resourceServer = started.child;
+  api = started.url.origin;
 }, 30_000);
 afterAll(async () => {
   resourceServer?.kill("SIGTERM");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../shared/routes.ts";
 import { createTestApp, json, type TestApp } from "../helpers/harness.ts";
-import { startServer, type ServerProcess } from "../helpers/server-process.ts";
+import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 
 let t: TestApp | undefined;
 let server: ServerProcess | undefined;
@@ -124,16 +124,22 @@ describe("Prometheus metrics at /metrics", () => {
 });
 
 describe("graceful shutdown", () => {
-  /** A sign-in options request whose body arrives in two parts, `pause` apart: in flight meanwhile. */
+  /**
+   * A sign-in options request whose body arrives in two parts: in flight in between. It asks for
+   * "100 Continue" (RFC 9110 §10.1.1), which Node's server sends once it has parsed the headers,
+   * so `headersRead` says the server holds the request, not merely the connection.
+   */
   function slowRequest(origin: string) {
     const body = JSON.stringify({ username: "someone" });
     let sendRest!: () => void;
+    let headersRead!: Promise<void>;
     const answered = new Promise<{ status: number; body: string } | string>((resolve) => {
       const req = request(new URL(ROUTES.loginOptions, origin), {
         method: "POST",
         agent: false,
-        headers: { "content-type": "application/json", "content-length": String(body.length), origin },
+        headers: { "content-type": "application/json", "content-length": String(body.length), origin, expect: "100-continue" },
       });
+      headersRead = new Promise((continued) => req.once("continue", () => continued()));
       req.on("response", (response) => {
         let text = "";
         response.on("data", (chunk) => (text += chunk));
@@ -144,15 +150,15 @@ describe("graceful shutdown", () => {
       req.write(body.slice(0, 5));
       sendRest = () => req.end(body.slice(5));
     });
-    return { answered, sendRest: () => sendRest() };
+    return { answered, headersRead, sendRest: () => sendRest() };
   }
 
   it("on SIGTERM refuses new connections, finishes the request in flight, closes the database and exits 0", async () => {
     server = await startServer();
     const inFlight = slowRequest(server.origin);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the server has its headers and waits for the body
+    await inFlight.headersRead; // the server has the request and waits for its body
     const exited = server.terminate();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.waitForOutput('"msg":"stopping'); // written in the same turn as the listener closes
     const late = await fetch(new URL(ROUTES.health, server.origin)).then(
       (r) => r.status,
       (error: { cause?: { code?: string } }) => error.cause?.code,

@@ -113,8 +113,10 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     state = next;
     clearTimeout(timer);
     if (next.expiresAt !== null && next.accessToken !== null) {
-      const issuedAt = (decodeJwt(next.accessToken).iat ?? 0) * 1000;
-      const lifetime = next.expiresAt - issuedAt;
+      // The lifetime from the token's own iat and exp: both on the server's clock, so a browser
+      // clock that differs from it (expiresAt is on the browser's) does not bend the margin.
+      const { iat, exp } = decodeJwt(next.accessToken);
+      const lifetime = iat !== undefined && exp !== undefined ? (exp - iat) * 1000 : next.expiresAt - Date.now();
       const delay = Math.max(0, next.expiresAt - Math.min(marginMs, lifetime / 5) - Date.now());
       timer = setTimeout(() => void refresh("proactive").catch(() => undefined), delay);
     }

@@ -175,13 +175,6 @@ export function accountPage(ctx: PageContext): Page {
   const inspector = flowInspector(ctx);
   tick();
 
-  // Loaded through the API client, so this page exercises the bearer token and its refresh.
-  ctx.auth
-    .api<PublicUser>(ROUTES.me)
-    .then(showUser)
-    .then(() => Promise.all([loadPasskeys(), loadSessions(), loadActivity(), loadRecovery()]))
-    .catch(showError);
-
   const signOutEverywhere = h(
     "button",
     {
@@ -196,38 +189,49 @@ export function accountPage(ctx: PageContext): Page {
     "Sign out everywhere",
   );
 
-  return {
-    element: h(
-      "section",
-      { class: "card", "aria-labelledby": "account-title" },
-      h("h1", { id: "account-title" }, "Your account"),
-      details,
-      expiry,
-      adminLink,
-      h("div", { class: "actions" }, h("button", { type: "button", id: "sign-out", onclick: () => void ctx.auth.signOut() }, "Sign out"), signOutEverywhere),
-      status.element,
-      h("h2", {}, "Your passkeys"),
-      passkeyList,
-      h(
-        "div",
-        { class: "actions" },
-        h("button", { type: "button", class: "secondary small", id: "add-passkey", onclick: () => void add().catch(showError) }, "Add a passkey"),
-      ),
-      h("h2", {}, "Recovery codes"),
-      recovery,
-      h("h2", {}, "Where you are signed in"),
-      sessionList,
-      h("h2", {}, "Recent security activity"),
-      activityList,
-      h(
-        "details",
-        { class: "inspector-panel" },
-        h("summary", {}, "Flow inspector: how this sign-in works"),
-        h("p", { class: "alt" }, h("a", { href: PAGES.flow, "data-link": true }, "Open full page")),
-        inspector.element,
-      ),
-      h("p", { class: "alt" }, "Building on this? ", h("a", { href: PAGES.docs, "data-link": true, id: "docs-link" }, "API reference")),
+  // aria-busy until every section has loaded (assistive technology and tests wait for it).
+  const element = h(
+    "section",
+    { class: "card", "aria-labelledby": "account-title", "aria-busy": "true" },
+    h("h1", { id: "account-title" }, "Your account"),
+    details,
+    expiry,
+    adminLink,
+    h("div", { class: "actions" }, h("button", { type: "button", id: "sign-out", onclick: () => void ctx.auth.signOut() }, "Sign out"), signOutEverywhere),
+    status.element,
+    h("h2", {}, "Your passkeys"),
+    passkeyList,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "secondary small", id: "add-passkey", onclick: () => void add().catch(showError) }, "Add a passkey"),
     ),
+    h("h2", {}, "Recovery codes"),
+    recovery,
+    h("h2", {}, "Where you are signed in"),
+    sessionList,
+    h("h2", {}, "Recent security activity"),
+    activityList,
+    h(
+      "details",
+      { class: "inspector-panel" },
+      h("summary", {}, "Flow inspector: how this sign-in works"),
+      h("p", { class: "alt" }, h("a", { href: PAGES.flow, "data-link": true }, "Open full page")),
+      inspector.element,
+    ),
+    h("p", { class: "alt" }, "Building on this? ", h("a", { href: PAGES.docs, "data-link": true, id: "docs-link" }, "API reference")),
+  );
+
+  // Loaded through the API client, so this page exercises the bearer token and its refresh.
+  ctx.auth
+    .api<PublicUser>(ROUTES.me)
+    .then(showUser)
+    .then(() => Promise.all([loadPasskeys(), loadSessions(), loadActivity(), loadRecovery()]))
+    .catch(showError)
+    .finally(() => element.setAttribute("aria-busy", "false"));
+
+  return {
+    element,
     dispose() {
       clearInterval(countdown);
       inspector.dispose();

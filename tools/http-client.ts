@@ -1,5 +1,6 @@
-// An HTTP client for attacking an instance from outside: a browser's headers (Origin,
-// Sec-Fetch-Site), a jar for the refresh cookie, and patience with rate limits.
+// The one HTTP client of the tools that talk to an instance from outside (attack, token, bench,
+// tests): a browser's headers (Origin, Sec-Fetch-Site), a jar for the refresh cookie, and
+// patience with rate limits.
 import { REFRESH_COOKIE_NAME } from "../shared/routes.ts";
 
 export interface Sent {
@@ -25,7 +26,7 @@ export interface SendOptions {
 /** Longest Retry-After we wait out before giving up on a request. */
 const MAX_RATE_LIMIT_WAIT_SECONDS = 65;
 
-export class AttackClient {
+export class HttpClient {
   refreshCookie: string | undefined;
   /** Seconds spent waiting out the instance's rate limits. */
   static waitedSeconds = 0;
@@ -38,17 +39,22 @@ export class AttackClient {
   /** Waits out a 429's Retry-After (at most MAX_RATE_LIMIT_WAIT_SECONDS), counting the time. */
   static async waitOut(answer: { headers: Headers }): Promise<void> {
     const seconds = Math.min(Number(answer.headers.get("retry-after")) || 1, MAX_RATE_LIMIT_WAIT_SECONDS);
-    AttackClient.waitedSeconds += seconds;
+    HttpClient.waitedSeconds += seconds;
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   }
 
   async send(method: string, path: string, options: SendOptions = {}): Promise<Sent> {
     for (;;) {
-      const response = await fetch(new URL(path, this.base), { method, headers: this.headers(options), body: this.body(options), redirect: "manual" });
+      const response = await fetchWithSocketRetry(new URL(path, this.base), {
+        method,
+        headers: this.headers(options),
+        body: this.body(options),
+        redirect: "manual",
+      });
       const retryAfter = Number(response.headers.get("retry-after"));
       if (response.status === 429 && !options.acceptRateLimit && retryAfter > 0 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS) {
         await response.arrayBuffer();
-        await AttackClient.waitOut(response);
+        await HttpClient.waitOut(response);
         continue;
       }
       if (options.refreshCookie === undefined) this.keepCookie(response);
@@ -93,5 +99,15 @@ export class AttackClient {
       const value = pair!.slice(separator + 1);
       this.refreshCookie = /max-age=0/i.test(header) || value === "" ? undefined : value;
     }
+  }
+}
+
+/** fetch, sent again once when the server closed a kept-alive socket just as it was reused (no answer came). */
+async function fetchWithSocketRetry(url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw error;
+    return fetch(url, init);
   }
 }

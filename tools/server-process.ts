@@ -1,15 +1,13 @@
 // Starts the real server in a child process, as `npm start` runs it (dist/server/main.mjs, built
-// web app, a database file), on a free localhost port; stop() ends it.
-import { spawn, type ChildProcess } from "node:child_process";
+// web app, a database file), on a port it picks itself (PORT=0); stop() ends it.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { spawnListening } from "./listening.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const STARTUP_TIMEOUT_MS = 30_000;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** `npm start`'s own command line (after "node"), read from package.json: one source for both. */
 const START_ARGS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
 
@@ -18,6 +16,8 @@ export interface ServerProcess {
   pid: number;
   dataDir: string;
   output(): string;
+  /** Resolves once a line of its output contains `text` (at once if one already does). */
+  waitForOutput(text: string): Promise<void>;
   /** Reads the server's database (read-only), to assert on stored state. */
   query(sql: string): unknown[];
   /** Writes to the server's database: for what a test cannot wait for, such as a sign-in made minutes ago. */
@@ -27,52 +27,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "localhost", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "passkey-e2e-"));
-  const origin = `http://localhost:${port}`;
-  let output = "";
-  const child: ChildProcess = spawn(process.execPath, START_ARGS, {
+  const { child, url, output } = await spawnListening({
+    args: START_ARGS,
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      PORT: String(port),
       HOST: "localhost",
       DATABASE_URL: `file:${join(dataDir, "auth.db")}`,
       RATE_LIMIT_PER_MINUTE: "0",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${origin}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`server did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const origin = `http://localhost:${url.port}`;
 
   /** A connection of the test's own to the server's database, beside the server's (WAL allows it). */
   const withDatabase = <T>(options: { readonly: boolean }, use: (db: Database.Database) => T): T => {
@@ -84,6 +53,20 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       db.close();
     }
   };
+  const waitForOutput = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!output().includes(text)) return false;
+        child.stdout!.off("data", check);
+        child.off("exit", gone);
+        resolve();
+        return true;
+      };
+      const gone = () => reject(new Error(`exited without writing "${text}":\n${output()}`));
+      if (check()) return;
+      child.stdout!.on("data", check);
+      child.once("exit", gone);
+    });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const terminate = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -93,7 +76,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     origin,
     pid: child.pid!,
     dataDir,
-    output: () => output,
+    output,
+    waitForOutput,
     query: (sql) => withDatabase({ readonly: true }, (db) => db.prepare(sql).all()),
     execute: (sql) => withDatabase({ readonly: false }, (db) => void db.exec(sql)),
     terminate,
