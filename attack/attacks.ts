@@ -22,6 +22,8 @@ export interface AttackContext {
   base: URL;
   /** Waits longer than 30 s (an expiry at the instance's defaults) are made only with --wait. */
   allowLongWaits: boolean;
+  /** Lets `ms` pass on the instance's clock: a real sleep against a live instance; tests move their test clock. */
+  wait(ms: number): Promise<void>;
 }
 
 /** Waits this long at most without --wait. */
@@ -80,11 +82,9 @@ function all(outcomes: { label: string; outcome: Verdict }[]): Verdict {
   return { observed, pass: outcomes.every(({ outcome }) => outcome.pass) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function waitUntil(ctx: AttackContext, ms: number, what: string): Promise<{ skipped: string } | undefined> {
   if (ms > SHORT_WAIT_MS && !ctx.allowLongWaits) return { skipped: `${what} is ${Math.round(ms / 1000)} s away; run with --wait` };
-  await sleep(Math.max(0, ms));
+  await ctx.wait(Math.max(0, ms));
   return undefined;
 }
 

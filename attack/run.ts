@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`No instance answers at ${base.origin}/healthz. Start one (npm start) or pass --base URL.`);
     return 2;
   }
-  const ctx: AttackContext = { base, allowLongWaits: args.wait ?? false };
+  const ctx: AttackContext = { base, allowLongWaits: args.wait ?? false, wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   const attacks = ATTACKS.filter((attack) => !args.only || attack.name.includes(args.only));
   console.log(`Attacking ${base.origin} with ${attacks.length} attacks (accounts made here are named attack-*).\n`);
 
