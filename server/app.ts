@@ -19,10 +19,10 @@ import { adminRoutes } from "./routes/admin.ts";
 import { passkeyRoutes } from "./routes/passkeys.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { stepUpRoutes } from "./routes/step-up.ts";
-import { sessionRoutesApi } from "./routes/sessions-api.ts";
+import { mySessionsRoutes } from "./routes/my-sessions.ts";
 import { passkeyLoginRoutes } from "./routes/login.ts";
 import { registrationRoutes } from "./routes/registration.ts";
-import { sessionRoutes } from "./routes/session.ts";
+import { sessionLifecycleRoutes } from "./routes/session-lifecycle.ts";
 import { webAppRoutes } from "./routes/web-app.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 
@@ -81,12 +81,12 @@ export function createApp(appDeps: AppDeps) {
 
   app.route("/", registrationRoutes(deps));
   app.route("/", passkeyLoginRoutes(deps));
-  app.route("/", sessionRoutes(deps));
+  app.route("/", sessionLifecycleRoutes(deps));
   app.route("/", stepUpRoutes(deps));
   app.route("/", recoveryRoutes(deps));
   app.route("/", passkeyRoutes(deps));
   app.route("/", accountRoutes(deps));
-  app.route("/", sessionRoutesApi(deps));
+  app.route("/", mySessionsRoutes(deps));
   app.route("/", adminRoutes(deps));
   app.route("/", wellKnownRoutes(deps));
   app.route("/", metricsRoutes(deps.config, metrics));

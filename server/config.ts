@@ -1,6 +1,7 @@
 // loadConfig(env): the only reader of process.env. Validates every variable of DESIGN.md's
 // table, reports every problem at once with how to fix it, and returns a frozen Config.
 
+import { DEFAULT_CHALLENGE_TTL_SECONDS } from "../shared/limits.ts";
 import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 
 export interface Config {
@@ -116,7 +117,7 @@ export function loadConfig(env: Env): Config {
       .split(",")
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
-    challengeTtlSeconds: integer("CHALLENGE_TTL", 300, 1, 3600),
+    challengeTtlSeconds: integer("CHALLENGE_TTL", DEFAULT_CHALLENGE_TTL_SECONDS, 1, 3600),
     rateLimitPerMinute: integer("RATE_LIMIT_PER_MINUTE", 60, 0),
     rateLimitPerAccountPerMinute: integer("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", 10, 0),
     trustProxyHops: integer("TRUST_PROXY_HOPS", 0, 0, 10),

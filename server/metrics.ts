@@ -74,7 +74,7 @@ export function createMetrics(options: { store: Store; now: () => number; proces
   });
   const signIns = new Counter({
     name: "auth_sign_ins_total",
-    help: "Sessions opened with a passkey, by ceremony (authentication, registration, recovery).",
+    help: "Sessions opened with a passkey, by ceremony (authentication, registration).",
     labelNames: ["ceremony"] as const,
     registers: [registry],
   });

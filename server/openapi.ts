@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, built once from shared/api.ts: the same valibot schemas the routes
 // validate with, converted to JSON Schema; statuses from the one error table.
+import { inWords, RECENT_VERIFICATION_SECONDS } from "../shared/limits.ts";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import { OPERATIONS, type Operation } from "../shared/api.ts";
@@ -120,7 +121,7 @@ function describeOperation(operationId: string, operation: Operation): Record<st
   const notes = [
     operation.description,
     operation.access === "admin" ? "Needs the admin role." : undefined,
-    operation.recentVerification ? "Needs a passkey verification from the last 5 minutes (see /auth/step-up)." : undefined,
+    operation.recentVerification ? `Needs a passkey verification from the last ${inWords(RECENT_VERIFICATION_SECONDS)} (see /auth/step-up).` : undefined,
     operation.setsCookie ? `Sets or clears the ${REFRESH_COOKIE_NAME} cookie.` : undefined,
   ].filter(Boolean);
   return {

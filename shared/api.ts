@@ -3,6 +3,7 @@
 // generated from this table, so the reference cannot drift from what the server checks.
 import type * as v from "valibot";
 import type { ErrorCode } from "./error-codes.ts";
+import { DEFAULT_CHALLENGE_TTL_SECONDS, inWords, RECENT_VERIFICATION_SECONDS, RECOVERY_GRANT_TTL_SECONDS, REFRESH_GRACE_SECONDS } from "./limits.ts";
 import { ROUTES } from "./routes.ts";
 import {
   AdminUser,
@@ -49,7 +50,7 @@ export interface Operation {
   summary: string;
   description?: string;
   access: Access;
-  /** Needs a passkey verification from the last 5 minutes (else 403 reauthentication_required). */
+  /** Needs a recent passkey verification (RECENT_VERIFICATION_SECONDS; else 403 reauthentication_required). */
   recentVerification?: boolean;
   /** Also accepts the recovery grant in the body instead of any session. */
   body?: v.GenericSchema;
@@ -72,7 +73,11 @@ export const OPERATIONS = {
     access: "none",
     summary: "Start a sign-up: creation options for a new passkey",
     body: RegisterOptionsRequest,
-    success: { status: 200, schema: CreationOptions, description: "Options for navigator.credentials.create (a fresh 32-byte challenge, 5-minute expiry)." },
+    success: {
+      status: 200,
+      schema: CreationOptions,
+      description: `Options for navigator.credentials.create (a fresh 32-byte challenge, valid ${inWords(DEFAULT_CHALLENGE_TTL_SECONDS)} by default).`,
+    },
     errors: ["username_taken"],
   },
   registerVerify: {
@@ -92,7 +97,7 @@ export const OPERATIONS = {
     tag: "Ceremonies",
     access: "none",
     summary: "Start a sign-in: request options (no username for a discoverable / autofill sign-in)",
-    description: "An unknown username is answered exactly like a known one, with stable decoy credentials.",
+    description: "An unknown username is answered exactly like a known one, with stable decoy credentials; a blocked account is answered 403 account_blocked.",
     body: LoginOptionsRequest,
     success: { status: 200, schema: RequestOptions, description: "Options for navigator.credentials.get." },
     errors: ["account_blocked"],
@@ -115,7 +120,7 @@ export const OPERATIONS = {
     access: "cookie",
     setsCookie: true,
     summary: "Rotate the refresh token and get a new access token",
-    description: "Presenting a rotated token again revokes the session (reuse), except a retry within 10 s whose successor was never used.",
+    description: `Presenting a rotated token again revokes the session (reuse), except a retry within ${inWords(REFRESH_GRACE_SECONDS)} whose successor was never used.`,
     success: { status: 200, schema: TokenResponse, description: "A new access token; the rotated refresh token in the cookie." },
     errors: ["refresh_token_missing", "refresh_token_invalid", "refresh_token_reused", "session_expired", "session_revoked", "account_blocked"],
   },
@@ -150,7 +155,7 @@ export const OPERATIONS = {
     path: ROUTES.stepUpVerify,
     tag: "Session",
     access: "bearer",
-    summary: "Finish a step-up: the session counts as recently verified for 5 minutes",
+    summary: `Finish a step-up: the session counts as recently verified for ${inWords(RECENT_VERIFICATION_SECONDS)}`,
     body: AuthenticationResponse,
     success: { status: 204, description: "Verified." },
     errors: [...WEBAUTHN_FAILURES, "passkey_not_found", "passkey_counter_regression"],
@@ -161,9 +166,9 @@ export const OPERATIONS = {
     tag: "Recovery",
     access: "none",
     summary: "Exchange a recovery code for a short grant to register a new passkey",
-    description: "A wrong code and an unknown username get the same answer.",
+    description: "A wrong code and an unknown username get the same answer; a blocked account is answered 403 account_blocked.",
     body: RecoverRequest,
-    success: { status: 200, schema: RecoveryGrant, description: "The grant (10 minutes, one passkey)." },
+    success: { status: 200, schema: RecoveryGrant, description: `The grant (${inWords(RECOVERY_GRANT_TTL_SECONDS)}, one passkey).` },
     errors: ["recovery_failed"],
   },
   recoverOptions: {

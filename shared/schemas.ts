@@ -1,5 +1,6 @@
 // Request and response schemas shared by server and web (valibot): the server validates every
 // body with these, the web app uses the same rules and types.
+import { AUDIT_EVENT_TYPES } from "./audit-events.ts";
 import * as v from "valibot";
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -211,7 +212,7 @@ export const RecoveryCodesLeft = v.object({ remaining: v.number() });
 export const AuditEvent = v.pipe(
   v.object({
     id: v.number(),
-    type: v.pipe(v.string(), v.description("user_registered, signed_in, sign_in_failed, token_refreshed, refresh_token_reused, session_revoked, …")),
+    type: v.pipe(v.string(), v.description(`One of: ${AUDIT_EVENT_TYPES.join(", ")}.`)),
     userId: v.nullable(v.string()),
     username: v.nullable(v.string()),
     sessionId: v.nullable(v.string()),

@@ -1,27 +1,9 @@
 // Security events: one row per security-relevant act, never holding a token or secret.
+import type { AuditEventType } from "../../shared/audit-events.ts";
 import type { AuditEventInput } from "../db/store.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 
-export type AuditEventType =
-  | "user_registered"
-  | "signed_in"
-  | "sign_in_failed"
-  | "token_refreshed"
-  | "refresh_token_reused"
-  | "session_revoked"
-  | "sessions_revoked_all"
-  | "session_evicted"
-  | "role_changed"
-  | "user_blocked"
-  | "user_unblocked"
-  | "passkey_added"
-  | "passkey_renamed"
-  | "passkey_removed"
-  | "step_up_verified"
-  | "recovery_codes_issued"
-  | "recovery_code_used"
-  | "recovery_failed"
-  | "account_recovered";
+export type { AuditEventType } from "../../shared/audit-events.ts";
 
 type AuditEvent = { type: AuditEventType; userId?: string | null; sessionId?: string | null; detail?: Record<string, unknown> };
 

@@ -2,8 +2,8 @@
 import { createHmac, randomInt } from "node:crypto";
 import { recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
+import { RECOVERY_CODE_COUNT } from "../../shared/limits.ts";
 
-export const RECOVERY_CODE_COUNT = 10;
 /** No 0/O, 1/I/L or U: codes are read off paper and typed by hand. */
 const ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
 const GROUPS = 3;

@@ -10,8 +10,8 @@ import { hashSecretToken, randomToken } from "./secrets.ts";
 import { hashRecoveryCode, isWellFormedRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.ts";
 import { creationOptions, verifyNewPasskey } from "./registration.ts";
 import { revokeAllSessions, startSession, type IssuedSession } from "./sessions.ts";
+import { RECOVERY_GRANT_TTL_SECONDS } from "../../shared/limits.ts";
 
-export const RECOVERY_GRANT_TTL_SECONDS = 600;
 const GRANT_BYTES = 32;
 
 const hashGrant = hashSecretToken;

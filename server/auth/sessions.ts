@@ -6,13 +6,10 @@ import { AppError } from "../errors.ts";
 import { auditEvent, recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { hashSecretToken, randomToken } from "./secrets.ts";
+import type { SessionEndReason } from "../../shared/audit-events.ts";
+import { REFRESH_GRACE_SECONDS } from "../../shared/limits.ts";
 
 const REFRESH_TOKEN_BYTES = 32;
-/**
- * A retry of the token rotated at most this long ago, whose successor was never used, is a lost
- * response or two tabs racing, not theft: it gets a new successor (the unused one is discarded).
- */
-export const REFRESH_GRACE_SECONDS = 10;
 /** A racing rotation makes the first decision stale; the second read sees the token used. */
 const MAX_ROTATION_ATTEMPTS = 2;
 
@@ -92,7 +89,8 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
       if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
     } else {
       // Already exchanged. Within the grace period, and only while its successor is unused, this
-      // is a retry; the store checks "successor unused" atomically with the replacement.
+      // is a lost response or two tabs racing, not theft: a retry that gets a new successor (the
+      // unused one is discarded); the store checks "successor unused" atomically with the replacement.
       const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
       const replaced = withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now, audit }));
       if (!replaced) await revokeForReuse(deps, found, context);
@@ -133,7 +131,7 @@ async function revokeForReuse(deps: AuthDeps, found: RefreshTokenLookup, context
 
 export async function revokeSession(
   deps: Pick<AuthDeps, "store" | "clock">,
-  input: { sessionId: string; userId: string; reason: string; context: RequestContext },
+  input: { sessionId: string; userId: string; reason: SessionEndReason; context: RequestContext },
 ): Promise<boolean> {
   const revoked = await deps.store.sessions.revoke(input.sessionId, input.reason, deps.clock.now().getTime());
   if (revoked) {
@@ -156,7 +154,7 @@ export async function endSessionByRefreshToken(deps: AuthDeps, presented: string
 
 export async function revokeAllSessions(
   deps: Pick<AuthDeps, "store" | "clock">,
-  input: { userId: string; reason: string; context: RequestContext },
+  input: { userId: string; reason: SessionEndReason; context: RequestContext },
 ): Promise<string[]> {
   const revoked = await deps.store.sessions.revokeAllForUser(input.userId, input.reason, deps.clock.now().getTime());
   await recordAuditEvent(deps, input.context, {

@@ -6,9 +6,7 @@ import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { requestOptions, verifyAssertion } from "./login.ts";
-
-/** How long a sign-in or step-up counts as recent for sensitive actions. */
-export const RECENT_VERIFICATION_SECONDS = 300;
+import { RECENT_VERIFICATION_SECONDS } from "../../shared/limits.ts";
 
 export function isRecentlyVerified(deps: Pick<AuthDeps, "clock">, verifiedAt: number): boolean {
   return deps.clock.now().getTime() - verifiedAt <= RECENT_VERIFICATION_SECONDS * 1000;

@@ -1,5 +1,6 @@
 // The storage interface the domain (server/auth) depends on. It speaks in records, not SQL, and
 // is async so that a PostgreSQL store can implement it unchanged; every method is atomic.
+import type { SessionEndReason } from "../../shared/audit-events.ts";
 import type { Role } from "../../shared/schemas.ts";
 
 /** registration: sign-up; passkey_add: another passkey while signed in; recovery: a passkey through a recovery grant. */
@@ -232,9 +233,9 @@ export interface Store {
      */
     replaceUnusedSuccessor(input: { successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }): Promise<boolean>;
     /** Revokes a live session; false if it was already ended. */
-    revoke(sessionId: string, reason: string, now: number): Promise<boolean>;
+    revoke(sessionId: string, reason: SessionEndReason, now: number): Promise<boolean>;
     /** Revokes every live session of the user; returns their ids. */
-    revokeAllForUser(userId: string, reason: string, now: number): Promise<string[]>;
+    revokeAllForUser(userId: string, reason: SessionEndReason, now: number): Promise<string[]>;
   };
   signingKeys: {
     list(): Promise<SigningKeyRecord[]>;

@@ -4,9 +4,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { assertSessionLive } from "../auth/session-state.ts";
-import { isRecentlyVerified } from "../auth/step-up.ts";
 import { AppError } from "../errors.ts";
-import type { Role } from "../../shared/schemas.ts";
 
 export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "store" | "accessTokens">) {
   const challenge = `Bearer realm="${deps.config.issuer}", error="invalid_token"`;
@@ -24,22 +22,6 @@ export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "store" | 
       }
       throw error;
     }
-    await next();
-  });
-}
-
-/** Use after requireUser(): 403 `forbidden` unless the token's role is one of `roles`. */
-export function requireRole(...roles: Role[]) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (!roles.includes(c.var.auth.role)) throw new AppError("forbidden");
-    await next();
-  });
-}
-
-/** Use after requireUser(): 403 `reauthentication_required` unless the session verified the user in the last few minutes. */
-export function requireRecentVerification(deps: Pick<AuthDeps, "clock">) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (!isRecentlyVerified(deps, c.var.auth.verifiedAt)) throw new AppError("reauthentication_required");
     await next();
   });
 }

@@ -1,12 +1,22 @@
-// GET /api/me: the signed-in user.
+// GET /api/me and GET /api/me/activity: the signed-in user, and their own security timeline.
 import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { requireUser } from "../middleware/require-user.ts";
-import { toPublicUser } from "./http.ts";
+import { toAuditEvent, toPublicUser } from "./http.ts";
+
+const ACTIVITY_LIMIT = 50;
 
 export function accountRoutes(deps: AuthDeps) {
-  // requireUser read the user with the session: one storage read for the whole request.
-  return new Hono<AppEnv>().get(ROUTES.me, requireUser(deps), (c) => c.json(toPublicUser(c.var.auth.user)));
+  const signedIn = requireUser(deps);
+  return (
+    new Hono<AppEnv>()
+      // requireUser read the user with the session: one storage read for the whole request.
+      .get(ROUTES.me, signedIn, (c) => c.json(toPublicUser(c.var.auth.user)))
+      .get(ROUTES.myActivity, signedIn, async (c) => {
+        const events = await deps.store.audit.list({ userId: c.var.auth.userId, limit: ACTIVITY_LIMIT });
+        return c.json(events.map(toAuditEvent));
+      })
+  );
 }

@@ -7,9 +7,9 @@ import type { AppEnv } from "../app-env.ts";
 import { changeAccount } from "../auth/accounts.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import type { UserRecord } from "../db/store.ts";
-import { requireRole, requireUser } from "../middleware/require-user.ts";
-import { readBody, readQuery, toPublicUser } from "./http.ts";
-import { toAuditEvent } from "./sessions-api.ts";
+import { requireRole } from "../middleware/require-role.ts";
+import { requireUser } from "../middleware/require-user.ts";
+import { readBody, readQuery, toAuditEvent, toPublicUser } from "./http.ts";
 
 function toAdminUser(user: UserRecord, counts: { passkeyCount: number; liveSessionCount: number }): AdminUser {
   return { ...toPublicUser(user), blocked: user.blockedAt !== null, passkeyCount: counts.passkeyCount, sessionCount: counts.liveSessionCount };

@@ -1,14 +1,14 @@
 // HTTP helpers shared by the route files: body parsing against shared schemas, the token
-// response and the refresh cookie.
+// response, the refresh cookie, and the API shapes of stored records.
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import * as v from "valibot";
 import { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
-import type { PublicUser, TokenResponse } from "../../shared/schemas.ts";
+import type { AuditEvent, PublicUser, TokenResponse } from "../../shared/schemas.ts";
 import { issueAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import type { IssuedSession } from "../auth/sessions.ts";
-import type { UserRecord } from "../db/store.ts";
+import type { AuditEventRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import type { RateLimits } from "../middleware/rate-limit.ts";
 
@@ -42,6 +42,11 @@ function parseOrThrow<TSchema extends v.GenericSchema>(schema: TSchema, input: u
     throw new AppError("invalid_request", { message: path ? `${path}: ${issue.message}` : issue.message });
   }
   return result.output;
+}
+
+/** A stored audit event as the API answers it. */
+export function toAuditEvent(event: AuditEventRecord): AuditEvent {
+  return { ...event, createdAt: new Date(event.createdAt).toISOString() };
 }
 
 export function toPublicUser(user: Pick<UserRecord, "id" | "username" | "displayName" | "role" | "createdAt">): PublicUser {

@@ -8,7 +8,8 @@ import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { deletePasskey, finishPasskeyAddition, renamePasskey, startPasskeyAddition, toPasskeyInfo } from "../auth/passkeys.ts";
 import { AppError } from "../errors.ts";
-import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
+import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
+import { requireUser } from "../middleware/require-user.ts";
 import { readBody } from "./http.ts";
 
 export function passkeyRoutes(deps: AuthDeps) {

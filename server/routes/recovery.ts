@@ -6,7 +6,8 @@ import { ROUTES } from "../../shared/routes.ts";
 import type { AppEnv } from "../app-env.ts";
 import { finishRecovery, redeemRecoveryCode, startRecoveryRegistration } from "../auth/recovery.ts";
 import { issueRecoveryCodes } from "../auth/recovery-codes.ts";
-import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
+import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
+import { requireUser } from "../middleware/require-user.ts";
 import { limitAccount } from "../middleware/rate-limit.ts";
 import { readBody, respondWithSession, type RouteDeps } from "./http.ts";
 

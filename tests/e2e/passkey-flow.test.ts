@@ -120,6 +120,33 @@ describe("passkey sign-in in Chromium", () => {
     // One options call (the autofill's own); the sign-in button was never pressed.
     expect(requests.filter((r) => r.startsWith("/auth/login/options"))).toEqual(["/auth/login/options 200"]);
   });
+
+  it("ignores the sign-in button while an autofill choice is being verified: one sign-in, one session", async () => {
+    await signedUp();
+    await tab.setPresence(false);
+    await tab.page.click("#sign-out");
+    await tab.page.waitForSelector("#sign-in");
+    // Hold the autofill's verify request in flight until the button has been pressed.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    await tab.page.route("**/auth/login/verify", async (route) => {
+      if (!held) {
+        held = true;
+        await released;
+      }
+      await route.continue();
+    });
+    const verifyHeld = tab.page.waitForRequest((r) => new URL(r.url()).pathname === "/auth/login/verify");
+    await tab.setPresence(true);
+    requests.length = 0;
+    await tab.page.reload(); // a new autofill request, which the authenticator answers at once
+    await verifyHeld;
+    await tab.page.evaluate(() => document.querySelector<HTMLButtonElement>("#sign-in")?.click());
+    release();
+    await accountLoaded(tab.page);
+    expect(requests.filter((r) => r.startsWith("/auth/login/"))).toEqual(["/auth/login/options 200", "/auth/login/verify 200"]);
+  });
 });
 
 describe("access token expiry in Chromium", () => {

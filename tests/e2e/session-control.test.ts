@@ -70,6 +70,8 @@ describe("admin console", () => {
     await signUp(admin, "root");
     await admin.page.click("#admin-link");
     await admin.page.waitForSelector("tr[data-username='alice']");
+    // The admin's own row offers no Block (the server would refuse it); alice's does.
+    expect(await admin.page.locator("tr[data-username='root'] button[data-action='block']").count()).toBe(0);
     await admin.page.click("tr[data-username='alice'] button[data-action='block']");
     await admin.page.waitForSelector("tr[data-username='alice'] >> text=blocked");
     await laptop.setPresence(false);

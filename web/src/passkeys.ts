@@ -85,13 +85,18 @@ export async function signInWithPasskey(username: string | undefined, flow?: Flo
  * Resolves when the person picks one; rejects with a cancelled CeremonyError when another
  * ceremony (the button) takes over.
  */
-export async function signInWithAutofill(flow?: FlowLog): Promise<TokenResponse> {
-  return authenticate({ username: undefined, useBrowserAutofill: true }, flow);
+/** Waits for the person to pick a passkey in the username field's autofill; `onChosen` runs once they did, before it is verified. */
+export async function signInWithAutofill(flow?: FlowLog, options: { onChosen?: () => void } = {}): Promise<TokenResponse> {
+  return authenticate({ username: undefined, useBrowserAutofill: true, onChosen: options.onChosen }, flow);
 }
 
-async function authenticate(input: { username: string | undefined; useBrowserAutofill: boolean }, flow?: FlowLog): Promise<TokenResponse> {
+async function authenticate(
+  input: { username: string | undefined; useBrowserAutofill: boolean; onChosen?: () => void },
+  flow?: FlowLog,
+): Promise<TokenResponse> {
   const optionsJSON = await postJson<RequestOptions>(ROUTES.loginOptions, input.username ? { username: input.username } : {});
   const assertion = await startAuthentication({ optionsJSON, useBrowserAutofill: input.useBrowserAutofill }).catch((error: unknown) => explain(error, "get"));
+  input.onChosen?.();
   // Recorded once the person has chosen, so a waiting autofill request does not replace the last ceremony.
   flow?.begin(input.useBrowserAutofill ? "Sign-in (browser autofill)" : "Sign-in (passkey button)");
   flow?.step(`POST ${ROUTES.loginOptions} → request options`, optionsJSON);

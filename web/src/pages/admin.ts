@@ -51,11 +51,14 @@ export function adminPage(ctx: PageContext): Page {
             { type: "button", class: "secondary small", onclick: () => void patchUser(user, { role: user.role === "admin" ? "user" : "admin" }) },
             user.role === "admin" ? "Make user" : "Make admin",
           ),
-          h(
-            "button",
-            { type: "button", class: "secondary small", "data-action": "block", onclick: () => void patchUser(user, { blocked: !user.blocked }) },
-            user.blocked ? "Unblock" : "Block",
-          ),
+          // No Block on one's own row: the server refuses it (409 cannot_block_self).
+          user.id === ctx.auth.state.user?.id
+            ? null
+            : h(
+                "button",
+                { type: "button", class: "secondary small", "data-action": "block", onclick: () => void patchUser(user, { blocked: !user.blocked }) },
+                user.blocked ? "Unblock" : "Block",
+              ),
           h("button", { type: "button", class: "secondary small", onclick: () => void loadAudit({ userId: user.id, label: user.username }) }, "Events"),
         ),
       ),

@@ -10,6 +10,8 @@ export function signInPage(ctx: PageContext): Page {
   const status = statusLine();
   if (ctx.notice) status.show(ctx.notice, "info");
   let active = true;
+  /** An autofill choice is being verified: the button must not open a second session meanwhile. */
+  let autofillVerifying = false;
 
   const finish = (tokens: TokenResponse) => {
     ctx.auth.acceptTokens(tokens);
@@ -35,6 +37,7 @@ export function signInPage(ctx: PageContext): Page {
     {
       onsubmit: async (event: Event) => {
         event.preventDefault();
+        if (autofillVerifying) return;
         status.clear();
         button.disabled = true;
         try {
@@ -54,12 +57,22 @@ export function signInPage(ctx: PageContext): Page {
   const startAutofill = async () => {
     if (!(await browserSupportsWebAuthnAutofill())) return;
     while (active) {
+      const chosen = () => {
+        autofillVerifying = true;
+        button.disabled = true;
+      };
       try {
-        return finish(await signInWithAutofill(ctx.flow));
+        return finish(await signInWithAutofill(ctx.flow, { onChosen: chosen }));
       } catch (error) {
         // The button cancels the autofill request; any other failure is shown and autofill re-armed.
         if (error instanceof CeremonyError && error.cancelled) return;
         fail(error);
+      } finally {
+        // Only what this attempt disabled: a cancelled request leaves the button's own ceremony alone.
+        if (autofillVerifying) {
+          autofillVerifying = false;
+          button.disabled = false;
+        }
       }
     }
   };

@@ -1,15 +1,16 @@
-// POST /auth/refresh, /auth/logout (cookie) and /auth/logout-all (bearer).
+// A session's life after sign-in: POST /auth/refresh and /auth/logout (cookie), /auth/logout-all (bearer).
 import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { endSessionByRefreshToken, revokeAllSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { AppError } from "../errors.ts";
-import { requireRecentVerification, requireUser } from "../middleware/require-user.ts";
+import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
+import { requireUser } from "../middleware/require-user.ts";
 import { sameOriginOnly } from "../middleware/same-origin.ts";
 import { clearRefreshCookie, readRefreshCookie, respondWithSession } from "./http.ts";
 
-export function sessionRoutes(deps: AuthDeps) {
+export function sessionLifecycleRoutes(deps: AuthDeps) {
   const sameOrigin = sameOriginOnly(deps.config.origins);
   return new Hono<AppEnv>()
     .post(ROUTES.refresh, sameOrigin, async (c) => {

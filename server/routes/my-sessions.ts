@@ -1,22 +1,14 @@
-// GET /api/sessions, DELETE /api/sessions/:id, GET /api/me/activity: a person's own sessions
-// and security timeline.
+// GET /api/sessions, DELETE /api/sessions/:id: where a person is signed in, and ending one.
 import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
-import type { AuditEvent, SessionInfo } from "../../shared/schemas.ts";
+import type { SessionInfo } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { revokeSession } from "../auth/sessions.ts";
-import type { AuditEventRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { requireUser } from "../middleware/require-user.ts";
 
-const ACTIVITY_LIMIT = 50;
-
-export function toAuditEvent(event: AuditEventRecord): AuditEvent {
-  return { ...event, createdAt: new Date(event.createdAt).toISOString() };
-}
-
-export function sessionRoutesApi(deps: AuthDeps) {
+export function mySessionsRoutes(deps: AuthDeps) {
   const signedIn = requireUser(deps);
   return new Hono<AppEnv>()
     .get(ROUTES.sessions, signedIn, async (c) => {
@@ -42,9 +34,5 @@ export function sessionRoutesApi(deps: AuthDeps) {
       if ((await deps.store.sessions.findOwner(id)) !== c.var.auth.userId) throw new AppError("not_found", { message: "No such session." });
       await revokeSession(deps, { sessionId: id, userId: c.var.auth.userId, reason: "revoked_by_user", context: c.var.requestContext });
       return c.body(null, 204);
-    })
-    .get(ROUTES.myActivity, signedIn, async (c) => {
-      const events = await deps.store.audit.list({ userId: c.var.auth.userId, limit: ACTIVITY_LIMIT });
-      return c.json(events.map(toAuditEvent));
     });
 }
