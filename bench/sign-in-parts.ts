@@ -11,8 +11,7 @@ import { MAX_PENDING_CHALLENGES } from "../server/auth/challenges.ts";
 import { loadServerKeys } from "../server/auth/signing-keys.ts";
 import { systemClock } from "../server/clock.ts";
 import { loadConfig } from "../server/config.ts";
-import { openDatabase } from "../server/db/client.ts";
-import { createSqliteStore } from "../server/db/sqlite-store.ts";
+import { openStore } from "../server/db/open-store.ts";
 import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 
 export interface SignInParts {
@@ -36,11 +35,11 @@ async function timePerCall(iterations: number, work: (n: number) => Promise<unkn
 
 export async function measureSignInParts(iterations = 2000): Promise<SignInParts> {
   const dir = mkdtempSync(join(tmpdir(), "bench-parts-"));
+  const config = loadConfig({ DATABASE_URL: `file:${join(dir, "auth.db")}`, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
   // Opened as the server opens it: checkpoints on the worker thread, not inside these commits.
-  const database = openDatabase(join(dir, "auth.db"), { backgroundCheckpoints: { onError: (message) => console.error(message) } });
+  const database = await openStore(config, { backgroundWork: { onError: (message) => console.error(message) } });
   try {
-    const config = loadConfig({ DATABASE_URL: `file:${join(dir, "auth.db")}`, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
-    const store = createSqliteStore(database.db);
+    const { store } = database;
     const keys = await loadServerKeys({
       store,
       clock: systemClock,

@@ -4,8 +4,7 @@
 import { changeAccount } from "../server/auth/accounts.ts";
 import { systemClock } from "../server/clock.ts";
 import { loadConfig } from "../server/config.ts";
-import { openDatabase } from "../server/db/client.ts";
-import { createSqliteStore } from "../server/db/sqlite-store.ts";
+import { openStore } from "../server/db/open-store.ts";
 import { AppError } from "../server/errors.ts";
 import { runCommand } from "./cli.ts";
 
@@ -18,13 +17,12 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const database = openDatabase(config.databasePath);
+  const { store, location, close } = await openStore(config);
   try {
-    const store = createSqliteStore(database.db);
     const deps = { store, clock: systemClock };
     const user = await store.users.findByUsername(username.trim().toLowerCase());
     if (!user) {
-      console.error(`No user named "${username}" in ${config.databasePath}.`);
+      console.error(`No user named "${username}" in ${location}.`);
       return 1;
     }
     const role = action === "grant" ? "admin" : "user";
@@ -39,7 +37,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    await database.close();
+    await close();
   }
 }
 

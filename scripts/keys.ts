@@ -6,8 +6,7 @@
 import { loadServerKeys } from "../server/auth/signing-keys.ts";
 import { systemClock } from "../server/clock.ts";
 import { loadConfig } from "../server/config.ts";
-import { openDatabase } from "../server/db/client.ts";
-import { createSqliteStore } from "../server/db/sqlite-store.ts";
+import { openStore } from "../server/db/open-store.ts";
 import { resolveKeyEncryptionSecret } from "../server/dev-secret.ts";
 import { runCommand } from "./cli.ts";
 
@@ -19,9 +18,8 @@ async function main([action]: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const database = openDatabase(config.databasePath);
+  const { store, close } = await openStore(config);
   try {
-    const store = createSqliteStore(database.db);
     const keys = await loadServerKeys({
       store,
       clock: systemClock,
@@ -41,7 +39,7 @@ async function main([action]: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await database.close();
+    await close();
   }
 }
 

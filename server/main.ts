@@ -6,8 +6,7 @@ import { createApp } from "./app.ts";
 import { loadServerKeys } from "./auth/signing-keys.ts";
 import { systemClock } from "./clock.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/client.ts";
-import { createSqliteStore } from "./db/sqlite-store.ts";
+import { openStore } from "./db/open-store.ts";
 import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
 import { errorFields, jsonLogger } from "./logger.ts";
 import { WEB_ROOT } from "./paths.ts";
@@ -30,10 +29,10 @@ async function main() {
   if (config.port === 0) config = configOrExit({ ...process.env, PORT: String(boundPort) });
 
   const log = jsonLogger(config.logLevel);
-  const database = openDatabase(config.databasePath, {
-    backgroundCheckpoints: { onError: (message) => log({ level: "error", msg: "WAL checkpoint failed", error: message }) },
+  const database = await openStore(config, {
+    backgroundWork: { onError: (message) => log({ level: "error", msg: "database background work failed", error: message }) },
   });
-  const store = createSqliteStore(database.db);
+  const { store } = database;
   const keys = await loadServerKeys({
     store,
     clock: systemClock,

@@ -130,10 +130,14 @@ export async function verifyAssertion(
     throw new AppError("passkey_counter_regression");
   }
   if (user.blockedAt !== null) throw new AppError("account_blocked");
-  await deps.store.passkeys.recordUse(passkey.id, {
+  // The store checks the counter again as it writes: of two assertions carrying one counter, in
+  // parallel here or on another instance, only one is recorded.
+  const recorded = await deps.store.passkeys.recordUse(passkey.id, {
     counter: newCounter,
     backedUp: credentialBackedUp,
     usedAt: deps.clock.now().getTime(),
   });
+  if (recorded === "counter_regression") throw new AppError("passkey_counter_regression");
+  if (recorded === "not_found") throw new AppError("passkey_not_found"); // removed while this sign-in ran
   return { user, passkey };
 }

@@ -1,5 +1,9 @@
 // The storage interface the domain (server/auth) depends on. It speaks in records, not SQL, and
-// is async so that a PostgreSQL store can implement it unchanged; every method is atomic.
+// is async so that a PostgreSQL store can implement it unchanged. Every method is one atomic
+// step, and every invariant is kept inside one method, never by a read in the domain followed by
+// a write: with several instances, or two requests interleaving at an await, a count-then-write
+// in the domain is a race. Each method that decides on what it read says how it stays atomic
+// (SQLite: the transaction starts as the writer, BEGIN IMMEDIATE; a conditional UPDATE otherwise).
 import type { SessionEndReason } from "../../shared/audit-events.ts";
 import type { Role } from "../../shared/schemas.ts";
 
@@ -162,10 +166,22 @@ export interface Store {
     /** Users whose username contains `search`, by username, with their passkey and live session counts. */
     list(query: { search: string; limit: number; offset: number; now: number }): Promise<{ users: UserSummary[]; total: number }>;
     findSummary(id: string, now: number): Promise<UserSummary | null>;
-    setRole(id: string, role: Role): Promise<void>;
-    setBlockedAt(id: string, blockedAt: number | null): Promise<void>;
-    /** Admins who are not blocked. */
-    countActiveAdmins(): Promise<number>;
+    /**
+     * Sets the role and/or the block (`blockedAt`: a time blocks, null unblocks) in one step,
+     * refusing a change that would leave no active (unblocked) admin unless `allowNoActiveAdmin`.
+     * Blocking revokes the user's live sessions in the same step. Atomic: the admins are counted
+     * in the writer transaction that changes the user, so two admins demoting or blocking each
+     * other at once never leave zero.
+     */
+    change(input: {
+      id: string;
+      role?: Role;
+      blockedAt?: number | null;
+      allowNoActiveAdmin: boolean;
+      now: number;
+    }): Promise<
+      { outcome: "not_found" } | { outcome: "last_admin" } | { outcome: "changed"; before: UserRecord; after: UserRecord; revokedSessionIds: string[] }
+    >;
     /** Creates the user and its first passkey together, or neither. */
     createWithPasskey(user: UserRecord, passkey: PasskeyRecord): Promise<RegisterOutcome>;
   };
@@ -182,14 +198,20 @@ export interface Store {
   passkeys: {
     findByCredentialId(credentialId: string): Promise<PasskeyRecord | null>;
     listDescriptorsForUser(userId: string): Promise<CredentialDescriptor[]>;
-    recordUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<void>;
+    /**
+     * Records a verified use: the signature counter moves to `counter` only if that is higher than
+     * the stored one (or both are 0: a passkey without a counter). A conditional update, so two
+     * assertions carrying the same counter cannot both be recorded, and the counter never goes back.
+     */
+    recordUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<"recorded" | "counter_regression" | "not_found">;
     listForUser(userId: string): Promise<PasskeyRecord[]>;
     insert(passkey: PasskeyRecord): Promise<"created" | "passkey_already_registered">;
     /** False when the user has no such passkey. */
     rename(input: { id: string; userId: string; name: string }): Promise<boolean>;
     /**
      * Deletes the user's passkey unless it is their last one, revoking the live sessions it
-     * opened (except `keepSessionId`); returns the revoked session ids.
+     * opened (except `keepSessionId`); returns the revoked session ids. Counted and deleted in one
+     * writer transaction: two deletions cannot both leave the other as the last.
      */
     deleteUnlessLast(input: {
       id: string;
@@ -211,7 +233,10 @@ export interface Store {
     consumeGrant(tokenHash: string, now: number): Promise<string | null>;
   };
   sessions: {
-    /** Creates a session with its first refresh token, then revokes the oldest live sessions past `maxPerUser`; returns their ids. */
+    /**
+     * Creates a session with its first refresh token, then revokes the oldest live sessions past
+     * `maxPerUser` (the new one always stays); returns their ids. One writer transaction.
+     */
     create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
     findState(sessionId: string): Promise<SessionState | null>;

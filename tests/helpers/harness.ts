@@ -7,8 +7,7 @@ import type { AppEnv } from "../../server/app-env.ts";
 import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import type { LogEntry } from "../../server/logger.ts";
-import { openDatabase } from "../../server/db/client.ts";
-import { createSqliteStore } from "../../server/db/sqlite-store.ts";
+import { openStore } from "../../server/db/open-store.ts";
 import type { Store } from "../../server/db/store.ts";
 import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
@@ -49,8 +48,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     ORIGIN: TEST_ORIGIN,
     ...env,
   });
-  const database = openDatabase(config.databasePath);
-  const store = createSqliteStore(database.db);
+  const database = await openStore(config);
+  const { store } = database;
   const clock = createTestClock(options.clockStart);
   const keys = await loadServerKeys({
     store,
@@ -72,7 +71,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     store,
     clock,
     keys,
-    sqlite: database.sqlite,
+    sqlite: database.sqlite!,
     unexpectedErrors,
     logs,
     browser: (options = {}) => new TestBrowser(app, options.origin ?? config.origins[0]!),

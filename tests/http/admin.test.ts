@@ -108,6 +108,24 @@ describe("PATCH /api/admin/users/:id", () => {
     expect((t.sqlite.prepare("SELECT role FROM users WHERE id = ?").get(rootId) as { role: string }).role).toBe("admin");
   });
 
+  it("leaves one active admin when two admins demote each other at once", async () => {
+    await patchUser(root, rootToken, aliceId, { role: "admin" });
+    const answers = await Promise.all([patchUser(root, rootToken, aliceId, { role: "user" }), patchUser(alice, aliceToken, rootId, { role: "user" })]);
+    // The other is refused: 409 last_admin, or 403 when its admin role was already gone.
+    expect(answers.map((r) => r.status).sort()).toEqual([200, expect.toSatisfy((status: number) => status === 403 || status === 409)]);
+    const { users } = await t.store.users.list({ search: "", limit: 10, offset: 0, now: t.clock.now().getTime() });
+    expect(users.filter((u) => u.role === "admin" && u.blockedAt === null)).toHaveLength(1);
+  });
+
+  it("leaves one active admin when two admins block each other at once", async () => {
+    await patchUser(root, rootToken, aliceId, { role: "admin" });
+    const answers = await Promise.all([patchUser(root, rootToken, aliceId, { blocked: true }), patchUser(alice, aliceToken, rootId, { blocked: true })]);
+    // The other is refused: 409 last_admin, or 403 when its admin role was already gone.
+    expect(answers.map((r) => r.status).sort()).toEqual([200, expect.toSatisfy((status: number) => status === 403 || status === 409)]);
+    const { users } = await t.store.users.list({ search: "", limit: 10, offset: 0, now: t.clock.now().getTime() });
+    expect(users.filter((u) => u.role === "admin" && u.blockedAt === null)).toHaveLength(1);
+  });
+
   it("refuses to let an admin block themselves with 409 cannot_block_self", async () => {
     await patchUser(root, rootToken, aliceId, { role: "admin" });
     const response = await patchUser(root, rootToken, rootId, { blocked: true });

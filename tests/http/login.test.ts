@@ -5,10 +5,11 @@ import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from
 
 let t: TestApp;
 let alice: TestBrowser;
+let aliceId: string;
 beforeEach(async () => {
   t = await createTestApp();
   alice = t.browser();
-  await alice.signUp("alice");
+  aliceId = (await alice.signUp("alice")).user.id;
 });
 afterEach(() => {
   expect(t.unexpectedErrors).toEqual([]);
@@ -173,6 +174,15 @@ describe("POST /auth/login/verify", () => {
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_counter_regression");
     expect((t.sqlite.prepare("SELECT counter FROM passkeys").get() as { counter: number }).counter).toBe(2);
+  });
+
+  it("signs in only one of two parallel assertions that carry the same counter", async () => {
+    const [first, second] = [await loginOptions(alice), await loginOptions(alice)];
+    const assertions = [await alice.authenticator.authenticate(first!, { counter: 5 }), await alice.authenticator.authenticate(second!, { counter: 5 })];
+    const answers = await Promise.all(assertions.map((body) => alice.post(ROUTES.loginVerify, { body })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+    expect((await json(answers.find((r) => r.status === 400)!)).error.code).toBe("passkey_counter_regression");
+    expect((await t.store.passkeys.listForUser(aliceId))[0]!.counter).toBe(5);
   });
 
   it("keeps accepting a synced passkey that always reports counter 0", async () => {

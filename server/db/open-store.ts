@@ -1,0 +1,30 @@
+// openStore(config): the only place that opens a database. The server, the command-line tools,
+// the bench and the test harness all come through here, so the engine and its setup (pragmas,
+// migrations, background checkpoints) are chosen once, from DATABASE_URL.
+import type Database from "better-sqlite3";
+import type { Config } from "../config.ts";
+import { openDatabase } from "./client.ts";
+import { createSqliteStore } from "./sqlite/store.ts";
+import type { Store } from "./store.ts";
+
+export interface OpenedStore {
+  store: Store;
+  /** Where the data is, for messages to the person running a tool (never holds a password). */
+  location: string;
+  /**
+   * The SQLite connection itself, for the tests that still assert with SQL on it; null on other
+   * engines. Product code uses `store` only.
+   */
+  sqlite: Database.Database | null;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** A long-running server: SQLite checkpoints its WAL on a worker thread (db/checkpointer.ts), errors reported here. */
+  backgroundWork?: { onError(message: string): void };
+}
+
+export async function openStore(config: Pick<Config, "databasePath">, options: OpenStoreOptions = {}): Promise<OpenedStore> {
+  const database = openDatabase(config.databasePath, { backgroundCheckpoints: options.backgroundWork });
+  return { store: createSqliteStore(database.db), location: config.databasePath, sqlite: database.sqlite, close: () => database.close() };
+}

@@ -1,0 +1,174 @@
+// Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups,
+// rotation and the grace replacement (each one conditional update in one commit with its audit
+// row), and revocation.
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { SqliteDb } from "../client.ts";
+import { passkeys, refreshTokens, sessions, users } from "../schema.ts";
+import type { RefreshTokenLookup, SessionState, Store } from "../store.ts";
+import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
+
+export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessions"] {
+  const insertSession = db
+    .insert(sessions)
+    .values({
+      id: p("id"),
+      userId: p("userId"),
+      passkeyId: p("passkeyId"),
+      createdAt: p("createdAt"),
+      lastUsedAt: p("createdAt"),
+      verifiedAt: p("createdAt"),
+      idleExpiresAt: p("idleExpiresAt"),
+      expiresAt: p("expiresAt"),
+      userAgent: p("userAgent"),
+      ip: p("ip"),
+    })
+    .prepare();
+  const insertToken = db
+    .insert(refreshTokens)
+    .values({ id: p("id"), sessionId: p("sessionId"), tokenHash: p("tokenHash"), parentId: p("parentId"), createdAt: p("createdAt") })
+    .prepare();
+  const tokenByHash = db
+    .select({
+      id: refreshTokens.id,
+      sessionId: refreshTokens.sessionId,
+      parentId: refreshTokens.parentId,
+      usedAt: refreshTokens.usedAt,
+      discardedAt: refreshTokens.discardedAt,
+      session: {
+        userId: sessions.userId,
+        createdAt: sessions.createdAt,
+        idleExpiresAt: sessions.idleExpiresAt,
+        expiresAt: sessions.expiresAt,
+        revokedAt: sessions.revokedAt,
+      },
+      user: userColumns,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, p("tokenHash")))
+    .prepare();
+  // Every bearer request runs this: the session's liveness with its user's role, block and profile.
+  const state = db
+    .select({
+      userId: sessions.userId,
+      revokedAt: sessions.revokedAt,
+      verifiedAt: sessions.verifiedAt,
+      idleExpiresAt: sessions.idleExpiresAt,
+      expiresAt: sessions.expiresAt,
+      role: users.role,
+      blockedAt: users.blockedAt,
+      username: users.username,
+      displayName: users.displayName,
+      userCreatedAt: users.createdAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, p("id")))
+    .prepare();
+  const countLive = db
+    .select({ n: sql<number>`count(*)` })
+    .from(sessions)
+    .where(isLive(p("now")))
+    .prepare();
+  const liveOfUser = db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      idleExpiresAt: sessions.idleExpiresAt,
+      expiresAt: sessions.expiresAt,
+      userAgent: sessions.userAgent,
+      ip: sessions.ip,
+      passkeyId: sessions.passkeyId,
+      passkeyName: passkeys.name,
+    })
+    .from(sessions)
+    .leftJoin(passkeys, eq(passkeys.id, sessions.passkeyId))
+    .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
+    .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
+    .prepare();
+  const setVerifiedAt = db
+    .update(sessions)
+    .set({ verifiedAt: sql`${p("now")}` })
+    .where(eq(sessions.id, p("id")))
+    .prepare();
+  const owner = db
+    .select({ userId: sessions.userId })
+    .from(sessions)
+    .where(eq(sessions.id, p("id")))
+    .prepare();
+  // Conditional on "unused and not discarded": of two rotations of one token, one changes the row.
+  const markUsed = db
+    .update(refreshTokens)
+    .set({ usedAt: sql`${p("now")}` })
+    .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt), isNull(refreshTokens.discardedAt)))
+    .prepare();
+  const discardUnusedChild = db
+    .update(refreshTokens)
+    .set({ discardedAt: sql`${p("now")}` })
+    .where(
+      and(
+        eq(refreshTokens.sessionId, p("sessionId")),
+        eq(refreshTokens.parentId, p("parentId")),
+        isNull(refreshTokens.usedAt),
+        isNull(refreshTokens.discardedAt),
+      ),
+    )
+    .prepare();
+  const touch = db
+    .update(sessions)
+    .set({ lastUsedAt: sql`${p("now")}`, idleExpiresAt: sql`${p("idleExpiresAt")}` })
+    .where(eq(sessions.id, p("id")))
+    .prepare();
+  const revoke = db
+    .update(sessions)
+    .set({ revokedAt: sql`${p("now")}`, revokedReason: sql`${p("reason")}` })
+    .where(and(eq(sessions.id, p("id")), isNull(sessions.revokedAt)))
+    .prepare();
+
+  return {
+    // One writer transaction: the cap is counted and enforced with no other session created between.
+    create: async (session, token, { maxPerUser, now }) =>
+      db.transaction(() => {
+        insertSession.run(session);
+        insertToken.run(token);
+        // The new session always stays; the oldest of the others go past the limit.
+        const others = shared.liveSessionIdsOfUser(session.userId, now).filter((id) => id !== session.id);
+        const evicted = others.slice(maxPerUser - 1);
+        shared.revokeSessions(evicted, "session_limit", now);
+        return evicted;
+      }, WRITER),
+    findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
+    findState: async (id) => (state.get({ id }) as SessionState | undefined) ?? null,
+    countLive: async (now) => countLive.get({ now })?.n ?? 0,
+    listLiveForUser: async (userId, now) => liveOfUser.all({ userId, now }),
+    setVerifiedAt: async (id, now) => {
+      setVerifiedAt.run({ id, now });
+    },
+    findOwner: async (id) => owner.get({ id })?.userId ?? null,
+    rotate: async ({ presentedId, successor, idleExpiresAt, now, audit }) =>
+      db.transaction(() => {
+        if (markUsed.run({ id: presentedId, now }).changes !== 1) return false;
+        insertToken.run(successor);
+        touch.run({ id: successor.sessionId, now, idleExpiresAt });
+        shared.writeAudit(audit);
+        return true;
+      }),
+    replaceUnusedSuccessor: async ({ successor, idleExpiresAt, now, audit }) =>
+      db.transaction(() => {
+        if (discardUnusedChild.run({ sessionId: successor.sessionId, parentId: successor.parentId, now }).changes !== 1) return false;
+        insertToken.run(successor);
+        touch.run({ id: successor.sessionId, now, idleExpiresAt });
+        shared.writeAudit(audit);
+        return true;
+      }),
+    revoke: async (sessionId, reason, now) => revoke.run({ id: sessionId, reason, now }).changes === 1,
+    revokeAllForUser: async (userId, reason, now) =>
+      db.transaction(() => {
+        const live = shared.liveSessionIdsOfUser(userId, now);
+        shared.revokeSessions(live, reason, now);
+        return live;
+      }, WRITER),
+  };
+}

@@ -1,0 +1,92 @@
+// What the SQLite aggregates share: placeholders, column sets, row mapping, the live-session
+// condition, and the statements one aggregate runs inside another's transaction.
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import type { SessionEndReason } from "../../../shared/audit-events.ts";
+import type { SqliteDb } from "../client.ts";
+import { auditEvents, type passkeys, sessions, users } from "../schema.ts";
+import type { AuditEventInput, PasskeyRecord } from "../store.ts";
+
+export const p = sql.placeholder;
+
+/**
+ * Transactions that read and then write start as writers (BEGIN IMMEDIATE): a deferred one that
+ * read a snapshot another connection has since written past could not upgrade, and another
+ * process may hold the same file.
+ */
+export const WRITER = { behavior: "immediate" } as const;
+
+export const userColumns = {
+  id: users.id,
+  username: users.username,
+  displayName: users.displayName,
+  webauthnUserId: users.webauthnUserId,
+  role: users.role,
+  blockedAt: users.blockedAt,
+  createdAt: users.createdAt,
+};
+
+export const isLive = (now: ReturnType<typeof p>) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
+
+export function isUniqueViolation(error: unknown, column: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === "SQLITE_CONSTRAINT_UNIQUE" && (e.message ?? "").includes(column);
+}
+
+export function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
+  return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
+}
+
+export function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
+  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
+}
+
+/** Statements other aggregates run inside their own transactions. */
+export interface SqliteShared {
+  writeAudit(event: AuditEventInput): void;
+  /** The user's live sessions, newest first. */
+  liveSessionIdsOfUser(userId: string, now: number): string[];
+  /** Revokes those of `ids` still live. */
+  revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): void;
+}
+
+export function prepareShared(db: SqliteDb): SqliteShared {
+  const insertAudit = db
+    .insert(auditEvents)
+    .values({
+      type: p("type"),
+      userId: p("userId"),
+      sessionId: p("sessionId"),
+      ip: p("ip"),
+      userAgent: p("userAgent"),
+      detail: p("detail"),
+      createdAt: p("createdAt"),
+    })
+    .prepare();
+  const liveSessionIds = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, p("userId")), isLive(p("now"))))
+    .orderBy(desc(sessions.createdAt), desc(sql`${sessions}.rowid`))
+    .prepare();
+  const revokeSession = db
+    .update(sessions)
+    .set({ revokedAt: sql`${p("now")}`, revokedReason: sql`${p("reason")}` })
+    .where(and(eq(sessions.id, p("id")), isNull(sessions.revokedAt)))
+    .prepare();
+  return {
+    writeAudit: (event) =>
+      void insertAudit.run({
+        type: event.type,
+        userId: event.userId ?? null,
+        sessionId: event.sessionId ?? null,
+        ip: event.ip ?? null,
+        userAgent: event.userAgent ?? null,
+        detail: JSON.stringify(event.detail ?? {}),
+        createdAt: event.createdAt,
+      }),
+    liveSessionIdsOfUser: (userId, now) => liveSessionIds.all({ userId, now }).map((row) => row.id),
+    revokeSessions: (ids, reason, now) => {
+      for (const id of ids) revokeSession.run({ id, reason, now });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Signing keys on SQLite: the list, and a rotation that only the instance still holding the
+// current key can make.
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { SqliteDb } from "../client.ts";
+import { signingKeys } from "../schema.ts";
+import type { Store } from "../store.ts";
+import { p } from "./shared.ts";
+
+export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
+  const list = db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt)).prepare();
+  const insert = db
+    .insert(signingKeys)
+    .values({
+      kid: p("kid"),
+      alg: p("alg"),
+      publicJwk: p("publicJwk"),
+      privateJwkEncrypted: p("privateJwkEncrypted"),
+      createdAt: p("createdAt"),
+      retiredAt: p("retiredAt"),
+    })
+    .prepare();
+  const retire = db
+    .update(signingKeys)
+    .set({ retiredAt: sql`${p("retiredAt")}` })
+    .where(and(eq(signingKeys.kid, p("kid")), isNull(signingKeys.retiredAt)))
+    .prepare();
+
+  return {
+    list: async () => list.all(),
+    insert: async (key) => {
+      insert.run(key);
+    },
+    rotate: async ({ currentKid, retiredAt, next }) =>
+      db.transaction(() => {
+        if (retire.run({ kid: currentKid, retiredAt }).changes !== 1) return false;
+        insert.run(next);
+        return true;
+      }),
+  };
+}

@@ -1,0 +1,223 @@
+// The Store contract: the guarantees server/db/store.ts states, checked against every engine with
+// two connections to one database (two instances), the conflicting calls sent at once, one to
+// each. Whatever the interleaving, each invariant must hold.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
+import type { NewRefreshToken, PasskeyRecord, SigningKeyRecord, Store, UserRecord } from "../../server/db/store.ts";
+
+const NOW = Date.parse("2026-01-15T10:00:00Z");
+const HOUR = 3_600_000;
+
+interface Engine {
+  name: string;
+  /** Two connections to one fresh database, and a way to remove it. */
+  open(): Promise<{ a: OpenedStore; b: OpenedStore; dispose(): Promise<void> }>;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: "SQLite",
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "store-contract-"));
+      const config = { databasePath: join(dir, "auth.db") };
+      const a = await openStore(config);
+      const b = await openStore(config);
+      return {
+        a,
+        b,
+        dispose: async () => {
+          await a.close();
+          await b.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+const user = (overrides: Partial<UserRecord> = {}): UserRecord => ({
+  id: randomUUID(),
+  username: `user-${randomBytes(4).toString("hex")}`,
+  displayName: "Someone",
+  webauthnUserId: randomBytes(32).toString("base64url"),
+  role: "user",
+  blockedAt: null,
+  createdAt: NOW,
+  ...overrides,
+});
+
+const passkey = (userId: string, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
+  id: randomUUID(),
+  userId,
+  credentialId: randomBytes(16).toString("base64url"),
+  publicKey: new Uint8Array(randomBytes(65)),
+  counter: 0,
+  transports: ["internal"],
+  deviceType: "singleDevice",
+  backedUp: false,
+  aaguid: "00000000-0000-0000-0000-000000000000",
+  name: "Passkey",
+  createdAt: NOW,
+  lastUsedAt: null,
+  ...overrides,
+});
+
+const token = (sessionId: string, parentId: string | null = null): NewRefreshToken => ({
+  id: randomUUID(),
+  sessionId,
+  tokenHash: randomBytes(32).toString("base64url"),
+  parentId,
+  createdAt: NOW,
+});
+
+const signingKey = (retiredAt: number | null = null): SigningKeyRecord => ({
+  kid: randomUUID(),
+  alg: "ES256",
+  publicJwk: "{}",
+  privateJwkEncrypted: "x",
+  createdAt: NOW,
+  retiredAt,
+});
+
+const audit = { type: "token_refreshed", createdAt: NOW };
+
+async function signedUp(store: Store, overrides: Partial<UserRecord> = {}): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
+  const record = user(overrides);
+  const key = passkey(record.id);
+  expect(await store.users.createWithPasskey(record, key)).toBe("created");
+  return { user: record, passkey: key };
+}
+
+async function openSession(store: Store, userId: string, passkeyId: string | null, maxPerUser = 10) {
+  const id = randomUUID();
+  const first = token(id);
+  const session = { id, userId, passkeyId, createdAt: NOW, idleExpiresAt: NOW + HOUR, expiresAt: NOW + 24 * HOUR, userAgent: null, ip: null };
+  await store.sessions.create(session, first, { maxPerUser, now: NOW });
+  return { id, first };
+}
+
+describe.each(ENGINES)("Store contract on $name", (engine) => {
+  let a: Store;
+  let b: Store;
+  let dispose: () => Promise<void>;
+  beforeEach(async () => {
+    const opened = await engine.open();
+    ({ dispose } = opened);
+    a = opened.a.store;
+    b = opened.b.store;
+  });
+  afterEach(() => dispose());
+
+  it("never leaves zero active admins when two admins demote each other at once", async () => {
+    const [root, alice] = [await signedUp(a, { role: "admin" }), await signedUp(a, { role: "admin" })];
+    const outcomes = await Promise.all([
+      a.users.change({ id: root.user.id, role: "user", allowNoActiveAdmin: false, now: NOW }),
+      b.users.change({ id: alice.user.id, role: "user", allowNoActiveAdmin: false, now: NOW }),
+    ]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["changed", "last_admin"]);
+    const roles = [(await a.users.findById(root.user.id))!.role, (await a.users.findById(alice.user.id))!.role];
+    expect(roles.filter((role) => role === "admin")).toHaveLength(1);
+  });
+
+  it("revokes a user's live sessions in the step that blocks them", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const { id } = await openSession(a, alice.id, key.id);
+    const outcome = await b.users.change({ id: alice.id, blockedAt: NOW, allowNoActiveAdmin: false, now: NOW });
+    expect(outcome).toMatchObject({ outcome: "changed", revokedSessionIds: [id] });
+    expect((await a.sessions.findState(id))!.revokedAt).toBe(NOW);
+  });
+
+  it("records only one of two uses carrying the same counter, and never lowers the counter", async () => {
+    const { passkey: key } = await signedUp(a);
+    const outcomes = await Promise.all([
+      a.passkeys.recordUse(key.id, { counter: 7, backedUp: false, usedAt: NOW }),
+      b.passkeys.recordUse(key.id, { counter: 7, backedUp: false, usedAt: NOW }),
+    ]);
+    expect(outcomes.sort()).toEqual(["counter_regression", "recorded"]);
+    expect(await a.passkeys.recordUse(key.id, { counter: 3, backedUp: false, usedAt: NOW })).toBe("counter_regression");
+    expect((await b.passkeys.findByCredentialId(key.credentialId))!.counter).toBe(7);
+    expect(await a.passkeys.recordUse(randomUUID(), { counter: 9, backedUp: false, usedAt: NOW })).toBe("not_found");
+  });
+
+  it("records every use of a passkey without a counter (0 stays 0)", async () => {
+    const { passkey: key } = await signedUp(a);
+    const outcomes = await Promise.all([
+      a.passkeys.recordUse(key.id, { counter: 0, backedUp: true, usedAt: NOW }),
+      b.passkeys.recordUse(key.id, { counter: 0, backedUp: true, usedAt: NOW }),
+    ]);
+    expect(outcomes).toEqual(["recorded", "recorded"]);
+  });
+
+  it("keeps a user's last passkey when their two passkeys are deleted at once", async () => {
+    const { user: alice, passkey: first } = await signedUp(a);
+    const second = passkey(alice.id);
+    expect(await a.passkeys.insert(second)).toBe("created");
+    const outcomes = await Promise.all([
+      a.passkeys.deleteUnlessLast({ id: first.id, userId: alice.id, keepSessionId: "", now: NOW }),
+      b.passkeys.deleteUnlessLast({ id: second.id, userId: alice.id, keepSessionId: "", now: NOW }),
+    ]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["deleted", "last_passkey"]);
+    expect(await a.passkeys.listForUser(alice.id)).toHaveLength(1);
+  });
+
+  it("keeps at most the session limit live when sessions are opened at once", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => openSession(i % 2 ? a : b, alice.id, key.id, 3)));
+    expect(await a.sessions.listLiveForUser(alice.id, NOW)).toHaveLength(3);
+  });
+
+  it("consumes a challenge once", async () => {
+    const challenge = randomBytes(32).toString("base64url");
+    const record = {
+      challenge,
+      purpose: "authentication" as const,
+      userId: null,
+      username: null,
+      displayName: null,
+      webauthnUserId: null,
+      expiresAt: NOW + HOUR,
+      createdAt: NOW,
+    };
+    await a.challenges.insert(record, { now: NOW, maxPending: 100 });
+    const consumed = await Promise.all([a.challenges.consume(challenge), b.challenges.consume(challenge)]);
+    expect(consumed.filter((c) => c !== null)).toEqual([record]);
+  });
+
+  it("rotates a refresh token once, and leaves one live successor however many grace replacements race", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const { first } = await openSession(a, alice.id, key.id);
+    const successors = [token(first.sessionId, first.id), token(first.sessionId, first.id)];
+    const rotated = await Promise.all(
+      successors.map((successor, i) => (i ? b : a).sessions.rotate({ presentedId: first.id, successor, idleExpiresAt: NOW + HOUR, now: NOW, audit })),
+    );
+    expect(rotated.sort()).toEqual([false, true]);
+    const replacements = [token(first.sessionId, first.id), token(first.sessionId, first.id)];
+    await Promise.all(
+      replacements.map((successor, i) => (i ? b : a).sessions.replaceUnusedSuccessor({ successor, idleExpiresAt: NOW + HOUR, now: NOW, audit })),
+    );
+    const children = await Promise.all([...successors, ...replacements].map((t) => a.sessions.findRefreshToken(t.tokenHash)));
+    const live = children.filter((child) => child !== null && child.usedAt === null && child.discardedAt === null);
+    expect(live).toHaveLength(1);
+  });
+
+  it("uses a recovery code once and a recovery grant once", async () => {
+    const { user: alice } = await signedUp(a);
+    await a.recovery.replaceCodes(alice.id, ["code-hash"], NOW);
+    expect((await Promise.all([a.recovery.useCode(alice.id, "code-hash", NOW), b.recovery.useCode(alice.id, "code-hash", NOW)])).sort()).toEqual([false, true]);
+    await a.recovery.insertGrant({ id: randomUUID(), userId: alice.id, tokenHash: "grant-hash", createdAt: NOW, expiresAt: NOW + HOUR });
+    const users = await Promise.all([a.recovery.consumeGrant("grant-hash", NOW), b.recovery.consumeGrant("grant-hash", NOW)]);
+    expect(users.filter((id) => id !== null)).toEqual([alice.id]);
+  });
+
+  it("lets one of two instances rotate the signing key, leaving one current key", async () => {
+    const current = signingKey();
+    await a.signingKeys.insert(current);
+    const rotated = await Promise.all([a, b].map((store) => store.signingKeys.rotate({ currentKid: current.kid, retiredAt: NOW, next: signingKey() })));
+    expect(rotated.sort()).toEqual([false, true]);
+    expect((await b.signingKeys.list()).filter((key) => key.retiredAt === null)).toHaveLength(1);
+  });
+});
