@@ -13,8 +13,7 @@ export interface Config {
   audience: string;
   rpId: string;
   rpName: string;
-  /** ":memory:" or a file path. */
-  databasePath: string;
+  database: DatabaseConfig;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   sessionMaxAgeSeconds: number;
@@ -35,6 +34,9 @@ export interface Config {
   /** When set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
 }
+
+/** SQLite in a file (or in memory), or PostgreSQL shared by every instance. */
+export type DatabaseConfig = { engine: "sqlite" /** ":memory:" or a file path. */; path: string } | { engine: "postgres"; url: string };
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -89,12 +91,17 @@ export function loadConfig(env: Env): Config {
   }
 
   const production = read("NODE_ENV") === "production";
+  const database = parseDatabaseUrl(read("DATABASE_URL") ?? "file:./data/auth.db", problems);
   const keyEncryptionSecret = read("KEY_ENCRYPTION_SECRET");
   if (keyEncryptionSecret !== undefined && keyEncryptionSecret.length < MIN_KEY_ENCRYPTION_SECRET_LENGTH) {
     problems.push(`KEY_ENCRYPTION_SECRET must be at least ${MIN_KEY_ENCRYPTION_SECRET_LENGTH} characters; make one with: openssl rand -base64 48`);
   }
   if (keyEncryptionSecret === undefined && production) {
     problems.push("KEY_ENCRYPTION_SECRET is required when NODE_ENV=production; make one with: openssl rand -base64 48");
+  } else if (keyEncryptionSecret === undefined && database.engine === "postgres") {
+    problems.push(
+      "KEY_ENCRYPTION_SECRET is required with PostgreSQL: every instance must decrypt the same signing keys, so the secret cannot be made and kept by one of them; give all instances the same one, made with: openssl rand -base64 48",
+    );
   }
 
   const accessTokenTtlSeconds = integer("ACCESS_TOKEN_TTL", 600, 1, 86_400);
@@ -108,7 +115,7 @@ export function loadConfig(env: Env): Config {
     audience: firstOrigin,
     rpId,
     rpName: read("RP_NAME") ?? "Passkey Sign-in",
-    databasePath: parseDatabaseUrl(read("DATABASE_URL") ?? "file:./data/auth.db", problems),
+    database,
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     sessionMaxAgeSeconds,
@@ -159,9 +166,19 @@ function parseOrigins(raw: string, problems: string[]): string[] {
   return origins;
 }
 
-function parseDatabaseUrl(raw: string, problems: string[]): string {
-  if (raw === ":memory:" || raw === "file::memory:") return ":memory:";
-  if (raw.startsWith("file:") && raw.length > "file:".length) return raw.slice("file:".length);
-  problems.push(`DATABASE_URL="${raw}" must be "file:<path>" (e.g. file:./data/auth.db) or ":memory:"`);
-  return ":memory:";
+function parseDatabaseUrl(raw: string, problems: string[]): DatabaseConfig {
+  if (raw === ":memory:" || raw === "file::memory:") return { engine: "sqlite", path: ":memory:" };
+  if (raw.startsWith("file:") && raw.length > "file:".length) return { engine: "sqlite", path: raw.slice("file:".length) };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+      return { engine: "postgres", url: raw };
+    } catch {
+      // Never echo it: the URL may hold a password.
+      problems.push("DATABASE_URL starts with postgres:// but is not a valid URL; write it like postgres://user:password@host:5432/auth");
+      return { engine: "sqlite", path: ":memory:" };
+    }
+  }
+  problems.push('DATABASE_URL must be "file:<path>" (e.g. file:./data/auth.db), ":memory:", or postgres://user:password@host:5432/database');
+  return { engine: "sqlite", path: ":memory:" };
 }

@@ -9,8 +9,9 @@ const DEV_SECRET_FILE = "key-encryption-secret";
 export function resolveKeyEncryptionSecret(config: Config): string {
   if (config.keyEncryptionSecret !== undefined) return config.keyEncryptionSecret;
   // An in-memory database keeps no keys, so its secret need not outlive the process.
-  if (config.databasePath === ":memory:") return randomBytes(48).toString("base64url");
-  const path = join(dirname(config.databasePath), DEV_SECRET_FILE);
+  // (config.ts requires the secret with PostgreSQL: instances cannot share a file.)
+  if (config.database.engine !== "sqlite" || config.database.path === ":memory:") return randomBytes(48).toString("base64url");
+  const path = join(dirname(config.database.path), DEV_SECRET_FILE);
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
   mkdirSync(dirname(path), { recursive: true });
   const secret = randomBytes(48).toString("base64url");

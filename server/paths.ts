@@ -16,3 +16,5 @@ export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.ur
 export const WEB_ROOT = join(PROJECT_ROOT, "dist/web");
 /** drizzle-kit's migrations, applied on start. */
 export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "server/db/migrations");
+/** The same for PostgreSQL. */
+export const POSTGRES_MIGRATIONS_FOLDER = join(PROJECT_ROOT, "server/db/migrations-postgres");

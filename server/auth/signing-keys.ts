@@ -66,7 +66,8 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     lastReadAt = now;
     let records = await store.signingKeys.list();
     if (!records.some((key) => key.retiredAt === null)) {
-      await store.signingKeys.insert(await createSigningKey(encryptionKey, now));
+      // Instances starting together on an empty database each offer a key; one becomes current.
+      await store.signingKeys.insertIfNoneCurrent(await createSigningKey(encryptionKey, now));
       records = await store.signingKeys.list();
     }
     const record = records.find((key) => key.retiredAt === null)!;

@@ -264,7 +264,8 @@ export interface Store {
   };
   signingKeys: {
     list(): Promise<SigningKeyRecord[]>;
-    insert(key: SigningKeyRecord): Promise<void>;
+    /** Stores `key` as the current key only if no key is current; false (nothing written) otherwise. */
+    insertIfNoneCurrent(key: SigningKeyRecord): Promise<boolean>;
     /**
      * Retires `currentKid` and inserts `next` as the current key, atomically; false (and nothing
      * written) when `currentKid` is no longer current (another instance rotated first).

@@ -22,7 +22,7 @@ describe("loadConfig", () => {
       origins: ["http://localhost:3000"],
       issuer: "http://localhost:3000",
       rpId: "localhost",
-      databasePath: "./data/auth.db",
+      database: { engine: "sqlite", path: "./data/auth.db" },
       accessTokenTtlSeconds: 600,
       refreshTokenTtlSeconds: 1_209_600,
       sessionMaxAgeSeconds: 2_592_000,
@@ -56,7 +56,8 @@ describe("loadConfig", () => {
     [{ ORIGIN: "https://example.com/app" }, /bare origin/],
     [{ ORIGIN: "http://example.com" }, /https/],
     [{ ORIGIN: "https://auth.example.com", RP_ID: "other.com" }, /RP_ID/],
-    [{ DATABASE_URL: "postgres://db/auth" }, /DATABASE_URL/],
+    [{ DATABASE_URL: "mysql://db/auth" }, /DATABASE_URL/],
+    [{ DATABASE_URL: "postgres://db/auth" }, /KEY_ENCRYPTION_SECRET is required with PostgreSQL/],
     [{ KEY_ENCRYPTION_SECRET: "short" }, /at least 32/],
     [{ NODE_ENV: "production" }, /KEY_ENCRYPTION_SECRET is required/],
   ])("refuses %j with a message naming the variable", (env, message) => {
@@ -71,8 +72,22 @@ describe("loadConfig", () => {
 
   it("accepts :memory: and turns off rate limiting with 0", () => {
     const config = loadConfig({ DATABASE_URL: ":memory:", RATE_LIMIT_PER_MINUTE: "0" });
-    expect(config.databasePath).toBe(":memory:");
+    expect(config.database).toEqual({ engine: "sqlite", path: ":memory:" });
     expect(config.rateLimitPerMinute).toBe(0);
+  });
+
+  it("selects PostgreSQL for postgres:// and postgresql:// URLs", () => {
+    const secret = { KEY_ENCRYPTION_SECRET: "s".repeat(40) };
+    expect(loadConfig({ ...secret, DATABASE_URL: "postgres://app:pw@db:5432/auth" }).database).toEqual({
+      engine: "postgres",
+      url: "postgres://app:pw@db:5432/auth",
+    });
+    expect(loadConfig({ ...secret, DATABASE_URL: "postgresql://db/auth" }).database.engine).toBe("postgres");
+  });
+
+  it("never repeats a database URL, which may hold a password, in its messages", () => {
+    expect(problems({ DATABASE_URL: "postgres://app:hunter2@[bad/auth", KEY_ENCRYPTION_SECRET: "s".repeat(40) }).join("\n")).not.toContain("hunter2");
+    expect(problems({ DATABASE_URL: "mysql://app:hunter2@db/auth" }).join("\n")).not.toContain("hunter2");
   });
 });
 

@@ -5,9 +5,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
 import type { NewRefreshToken, PasskeyRecord, SigningKeyRecord, Store, UserRecord } from "../../server/db/store.ts";
+import { createDatabase } from "../../tools/postgres-server.ts";
 
 const NOW = Date.parse("2026-01-15T10:00:00Z");
 const HOUR = 3_600_000;
@@ -23,7 +24,7 @@ const ENGINES: Engine[] = [
     name: "SQLite",
     open: async () => {
       const dir = mkdtempSync(join(tmpdir(), "store-contract-"));
-      const config = { databasePath: join(dir, "auth.db") };
+      const config = { database: { engine: "sqlite" as const, path: join(dir, "auth.db") } };
       const a = await openStore(config);
       const b = await openStore(config);
       return {
@@ -33,6 +34,22 @@ const ENGINES: Engine[] = [
           await a.close();
           await b.close();
           rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: "PostgreSQL",
+    open: async () => {
+      const config = { database: { engine: "postgres" as const, url: await createDatabase(inject("postgresAdminUrl")) } };
+      const a = await openStore(config);
+      const b = await openStore(config);
+      return {
+        a,
+        b,
+        dispose: async () => {
+          await a.close();
+          await b.close();
         },
       };
     },
@@ -213,9 +230,15 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(users.filter((id) => id !== null)).toEqual([alice.id]);
   });
 
+  it("makes one current signing key when two instances start on an empty database at once", async () => {
+    const offered = await Promise.all([a.signingKeys.insertIfNoneCurrent(signingKey()), b.signingKeys.insertIfNoneCurrent(signingKey())]);
+    expect(offered.sort()).toEqual([false, true]);
+    expect((await a.signingKeys.list()).filter((key) => key.retiredAt === null)).toHaveLength(1);
+  });
+
   it("lets one of two instances rotate the signing key, leaving one current key", async () => {
     const current = signingKey();
-    await a.signingKeys.insert(current);
+    expect(await a.signingKeys.insertIfNoneCurrent(current)).toBe(true);
     const rotated = await Promise.all([a, b].map((store) => store.signingKeys.rotate({ currentKid: current.kid, retiredAt: NOW, next: signingKey() })));
     expect(rotated.sort()).toEqual([false, true]);
     expect((await b.signingKeys.list()).filter((key) => key.retiredAt === null)).toHaveLength(1);

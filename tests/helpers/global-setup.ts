@@ -1,17 +1,23 @@
 // Before the suite: builds the web app and the bundled server once, so tests that start the
-// server run exactly what `npm start` runs, and finds the Chromium the browser tests drive.
+// server run exactly what `npm start` runs; finds the Chromium the browser tests drive; and starts
+// the PostgreSQL server the PostgreSQL tests make their databases on (stopped after the suite).
 import type { TestProject } from "vitest/node";
 import { ensureBuild } from "../../scripts/build.ts";
+import { startPostgres } from "../../tools/postgres-server.ts";
 import { resolveChromium } from "./chromium-binary.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     chromiumPath: string;
+    /** The PostgreSQL server's admin URL: createDatabase(it) makes a fresh database. */
+    postgresAdminUrl: string;
   }
 }
 
 export default async function setup(project: TestProject) {
-  const [chromium] = await Promise.all([resolveChromium(), ensureBuild()]);
-  console.log(`Browser tests drive ${chromium.path} (${chromium.source}).`);
+  const [chromium, postgres] = await Promise.all([resolveChromium(), startPostgres(), ensureBuild()]);
+  console.log(`Browser tests drive ${chromium.path} (${chromium.source}); PostgreSQL tests run on a server of their own.`);
   project.provide("chromiumPath", chromium.path);
+  project.provide("postgresAdminUrl", postgres.adminUrl);
+  return () => postgres.stop();
 }

@@ -4,7 +4,7 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { signingKeys } from "../schema.ts";
 import type { Store } from "../store.ts";
-import { p } from "./shared.ts";
+import { p, WRITER } from "./shared.ts";
 
 export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
   const list = db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt)).prepare();
@@ -19,6 +19,7 @@ export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
       retiredAt: p("retiredAt"),
     })
     .prepare();
+  const current = db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).prepare();
   const retire = db
     .update(signingKeys)
     .set({ retiredAt: sql`${p("retiredAt")}` })
@@ -27,9 +28,12 @@ export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
 
   return {
     list: async () => list.all(),
-    insert: async (key) => {
-      insert.run(key);
-    },
+    insertIfNoneCurrent: async (key) =>
+      db.transaction(() => {
+        if (current.get()) return false;
+        insert.run(key);
+        return true;
+      }, WRITER),
     rotate: async ({ currentKid, retiredAt, next }) =>
       db.transaction(() => {
         if (retire.run({ kid: currentKid, retiredAt }).changes !== 1) return false;

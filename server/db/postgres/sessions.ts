@@ -1,0 +1,152 @@
+// Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
+// lookups, rotation and the grace replacement (each one statement: one round trip, one commit,
+// its audit row included), and revocation.
+import { and, count, eq, isNull, sql } from "drizzle-orm";
+import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionState, Store } from "../store.ts";
+import type { PostgresDb } from "./client.ts";
+import { passkeys, refreshTokens, sessions, users } from "./schema.ts";
+import { auditRow, isLive, liveSessionIdsOfUser, lockUser, revokeSessions, userColumns } from "./shared.ts";
+
+const p = sql.placeholder;
+
+/**
+ * The statement that, for each row of `gate` (a CTE that changed the token it guards), inserts
+ * the successor, moves the session's idle expiry and writes the audit event. Data-modifying CTEs
+ * run in one statement: all of it happens, or (no gate row) none of it.
+ */
+function successorStatement(gate: ReturnType<typeof sql>, input: { successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }) {
+  const { successor: s, audit } = input;
+  const a = auditRow(audit);
+  return sql`WITH gate AS (${gate}),
+    successor AS (
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
+      SELECT ${s.id}::text, ${s.sessionId}::text, ${s.tokenHash}::text, ${s.parentId}::text, ${s.createdAt}::bigint FROM gate RETURNING id),
+    touched AS (
+      UPDATE sessions SET last_used_at = ${input.now}::bigint, idle_expires_at = ${input.idleExpiresAt}::bigint
+      WHERE id = ${s.sessionId}::text AND EXISTS (SELECT 1 FROM gate) RETURNING id),
+    audited AS (
+      INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, detail, created_at)
+      SELECT ${a.type}::text, ${a.userId}::text, ${a.sessionId}::text, ${a.ip}::text, ${a.userAgent}::text, ${a.detail}::text, ${a.createdAt}::bigint
+      FROM gate RETURNING id)
+    SELECT count(*)::int AS n FROM gate`;
+}
+
+export function postgresSessions(db: PostgresDb): Store["sessions"] {
+  const tokenByHash = db
+    .select({
+      id: refreshTokens.id,
+      sessionId: refreshTokens.sessionId,
+      parentId: refreshTokens.parentId,
+      usedAt: refreshTokens.usedAt,
+      discardedAt: refreshTokens.discardedAt,
+      session: {
+        userId: sessions.userId,
+        createdAt: sessions.createdAt,
+        idleExpiresAt: sessions.idleExpiresAt,
+        expiresAt: sessions.expiresAt,
+        revokedAt: sessions.revokedAt,
+      },
+      user: userColumns,
+    })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, p("tokenHash")))
+    .prepare("refresh_token_by_hash");
+  // Every bearer request runs this: the session's liveness with its user's role, block and profile.
+  const state = db
+    .select({
+      userId: sessions.userId,
+      revokedAt: sessions.revokedAt,
+      verifiedAt: sessions.verifiedAt,
+      idleExpiresAt: sessions.idleExpiresAt,
+      expiresAt: sessions.expiresAt,
+      role: users.role,
+      blockedAt: users.blockedAt,
+      username: users.username,
+      displayName: users.displayName,
+      userCreatedAt: users.createdAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, p("id")))
+    .prepare("session_state");
+  const rowsChanged = (result: unknown) => ((result as { rows: { n: number }[] }).rows[0]?.n ?? 0) === 1;
+
+  return {
+    // The user's row is locked first: sessions opened at once for one user queue, and each
+    // counts the ones before it.
+    create: async (session, token, { maxPerUser, now }) =>
+      db.transaction(async (tx) => {
+        await lockUser(tx, session.userId);
+        await tx.insert(sessions).values({ ...session, lastUsedAt: session.createdAt, verifiedAt: session.createdAt });
+        await tx.insert(refreshTokens).values(token);
+        const others = (await liveSessionIdsOfUser(tx, session.userId, now)).filter((id) => id !== session.id);
+        const evicted = others.slice(maxPerUser - 1);
+        await revokeSessions(tx, evicted, "session_limit", now);
+        return evicted;
+      }),
+    findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
+    findState: async (id) => ((await state.execute({ id }))[0] as SessionState | undefined) ?? null,
+    countLive: async (now) => (await db.select({ n: count() }).from(sessions).where(isLive(now)))[0]?.n ?? 0,
+    listLiveForUser: async (userId, now) =>
+      db
+        .select({
+          id: sessions.id,
+          createdAt: sessions.createdAt,
+          lastUsedAt: sessions.lastUsedAt,
+          idleExpiresAt: sessions.idleExpiresAt,
+          expiresAt: sessions.expiresAt,
+          userAgent: sessions.userAgent,
+          ip: sessions.ip,
+          passkeyId: sessions.passkeyId,
+          passkeyName: passkeys.name,
+        })
+        .from(sessions)
+        .leftJoin(passkeys, eq(passkeys.id, sessions.passkeyId))
+        .where(and(eq(sessions.userId, userId), isLive(now)))
+        .orderBy(sql`${sessions.createdAt} DESC, ${sessions.seq} DESC`),
+    setVerifiedAt: async (id, now) => {
+      await db.update(sessions).set({ verifiedAt: now }).where(eq(sessions.id, id));
+    },
+    findOwner: async (id) => (await db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, id)))[0]?.userId ?? null,
+    // Gate: the presented token marked used, only if it is still unused and not discarded.
+    rotate: async ({ presentedId, ...rest }) =>
+      rowsChanged(
+        await db.execute(
+          successorStatement(
+            sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint WHERE id = ${presentedId}::text AND used_at IS NULL AND discarded_at IS NULL RETURNING id`,
+            rest,
+          ),
+        ),
+      ),
+    // Gate: the unused successor of the same parent discarded.
+    replaceUnusedSuccessor: async (input) =>
+      rowsChanged(
+        await db.execute(
+          successorStatement(
+            sql`UPDATE refresh_tokens SET discarded_at = ${input.now}::bigint
+              WHERE session_id = ${input.successor.sessionId}::text AND parent_id = ${input.successor.parentId}::text
+              AND used_at IS NULL AND discarded_at IS NULL RETURNING id`,
+            input,
+          ),
+        ),
+      ),
+    revoke: async (sessionId, reason, now) =>
+      (
+        await db
+          .update(sessions)
+          .set({ revokedAt: now, revokedReason: reason })
+          .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+          .returning({ id: sessions.id })
+      ).length === 1,
+    revokeAllForUser: async (userId, reason, now) =>
+      (
+        await db
+          .update(sessions)
+          .set({ revokedAt: now, revokedReason: reason })
+          .where(and(eq(sessions.userId, userId), isLive(now)))
+          .returning({ id: sessions.id })
+      ).map((row) => row.id),
+  };
+}

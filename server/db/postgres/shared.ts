@@ -1,0 +1,78 @@
+// What the PostgreSQL aggregates share: column sets, row mapping, the live-session condition,
+// and the statements one aggregate runs inside another's transaction.
+import { and, desc, eq, gt, inArray, isNull } from "drizzle-orm";
+import type { SessionEndReason } from "../../../shared/audit-events.ts";
+import type { AuditEventInput, PasskeyRecord } from "../store.ts";
+import type { PostgresDb } from "./client.ts";
+import { auditEvents, type passkeys, sessions, users } from "./schema.ts";
+
+/** A transaction, or the database itself: the statements below run in either. */
+export type Executor = Pick<PostgresDb, "select" | "insert" | "update" | "delete" | "execute">;
+
+export const userColumns = {
+  id: users.id,
+  username: users.username,
+  displayName: users.displayName,
+  webauthnUserId: users.webauthnUserId,
+  role: users.role,
+  blockedAt: users.blockedAt,
+  createdAt: users.createdAt,
+};
+
+export const isLive = (now: number) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
+
+/** PostgreSQL's unique_violation on `constraint`. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = (error as { cause?: unknown }).cause ?? error;
+  const { code, constraint: violated } = e as { code?: string; constraint?: string };
+  return code === "23505" && violated === constraint;
+}
+
+export function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
+  return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
+}
+
+export function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
+  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
+}
+
+export function auditRow(event: AuditEventInput): typeof auditEvents.$inferInsert {
+  return {
+    type: event.type,
+    userId: event.userId ?? null,
+    sessionId: event.sessionId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+    createdAt: event.createdAt,
+  };
+}
+
+export async function writeAudit(executor: Executor, event: AuditEventInput): Promise<void> {
+  await executor.insert(auditEvents).values(auditRow(event));
+}
+
+/** The user's live sessions, newest first (insertion order breaks ties within a millisecond). */
+export async function liveSessionIdsOfUser(executor: Executor, userId: string, now: number): Promise<string[]> {
+  const rows = await executor
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isLive(now)))
+    .orderBy(desc(sessions.createdAt), desc(sessions.seq));
+  return rows.map((row) => row.id);
+}
+
+/** Revokes those of `ids` still live. */
+export async function revokeSessions(executor: Executor, ids: readonly string[], reason: SessionEndReason, now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await executor
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(and(inArray(sessions.id, [...ids]), isNull(sessions.revokedAt)));
+}
+
+/** Locks the user's row until the transaction ends: their passkey and session changes queue behind each other. */
+export async function lockUser(executor: Executor, userId: string): Promise<boolean> {
+  const rows = await executor.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
+  return rows.length === 1;
+}
