@@ -49,7 +49,7 @@ export function createApp(appDeps: AppDeps) {
     ...appDeps,
     store: withAuditMetrics(appDeps.store, metrics),
     accessTokens: createAccessTokenVerifier(appDeps),
-    rateLimits: createRateLimits(appDeps.config, appDeps.clock),
+    rateLimits: createRateLimits(appDeps.config, appDeps),
   };
   const app = new Hono<AppEnv>();
 

@@ -272,6 +272,15 @@ export interface Store {
      */
     rotate(input: { currentKid: string; retiredAt: number; next: SigningKeyRecord }): Promise<boolean>;
   };
+  rateLimits: {
+    /**
+     * Counts one hit for `key` in its fixed window (a new window starts when the last one is
+     * `windowMs` old) and returns the window's count and start. Every instance sharing this store
+     * counts into the same windows: an atomic increment (SQLite: one process owns the file, so the
+     * counts live in its memory, bounded; PostgreSQL: one UPSERT).
+     */
+    hit(input: { key: string; now: number; windowMs: number }): Promise<{ count: number; startedAt: number }>;
+  };
   audit: {
     record(event: AuditEventInput): Promise<void>;
     /** Newest first; `beforeId` pages backwards. */

@@ -11,7 +11,7 @@ export function passkeyLoginRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.loginOptions, async (c) => {
       const request = await readBody(c, OPERATIONS.loginOptions.body);
-      if (request.username !== undefined) limitAccount(deps.rateLimits, request.username);
+      if (request.username !== undefined) await limitAccount(deps.rateLimits, request.username);
       return c.json(await startLogin(deps, request));
     })
     .post(ROUTES.loginVerify, async (c) => {

@@ -16,7 +16,7 @@ export function recoveryRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.recover, async (c) => {
       const { username, code } = await readBody(c, OPERATIONS.recover.body);
-      limitAccount(deps.rateLimits, username);
+      await limitAccount(deps.rateLimits, username);
       return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
     })
     .post(ROUTES.recoverOptions, async (c) => {

@@ -11,7 +11,7 @@ export function registrationRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.registerOptions, async (c) => {
       const request = await readBody(c, OPERATIONS.registerOptions.body);
-      limitAccount(deps.rateLimits, request.username);
+      await limitAccount(deps.rateLimits, request.username);
       return c.json(await startRegistration(deps, request));
     })
     .post(ROUTES.registerVerify, async (c) => {

@@ -15,6 +15,8 @@ const HOUR = 3_600_000;
 
 interface Engine {
   name: string;
+  /** Whether rate-limit windows are shared between connections (instances). SQLite: one process owns a file, and counts in its memory. */
+  sharedRateLimits: boolean;
   /** Two connections to one fresh database, and a way to remove it. */
   open(): Promise<{ a: OpenedStore; b: OpenedStore; dispose(): Promise<void> }>;
 }
@@ -22,6 +24,7 @@ interface Engine {
 const ENGINES: Engine[] = [
   {
     name: "SQLite",
+    sharedRateLimits: false,
     open: async () => {
       const dir = mkdtempSync(join(tmpdir(), "store-contract-"));
       const config = { database: { engine: "sqlite" as const, path: join(dir, "auth.db") } };
@@ -40,6 +43,7 @@ const ENGINES: Engine[] = [
   },
   {
     name: "PostgreSQL",
+    sharedRateLimits: true,
     open: async () => {
       const config = { database: { engine: "postgres" as const, url: await createDatabase(inject("postgresAdminUrl")) } };
       const a = await openStore(config);
@@ -242,5 +246,17 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     const rotated = await Promise.all([a, b].map((store) => store.signingKeys.rotate({ currentKid: current.kid, retiredAt: NOW, next: signingKey() })));
     expect(rotated.sort()).toEqual([false, true]);
     expect((await b.signingKeys.list()).filter((key) => key.retiredAt === null)).toHaveLength(1);
+  });
+
+  it("counts every rate-limit hit once, in one window per key, from every instance at once", async () => {
+    const stores = engine.sharedRateLimits ? [a, b] : [a];
+    const windowMs = 60_000;
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.rateLimits.hit({ key: "account:alice", now: NOW, windowMs })),
+    );
+    expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await b.rateLimits.hit({ key: "account:bob", now: NOW, windowMs })).toEqual({ count: 1, startedAt: NOW });
+    // A window that has ended starts over.
+    expect(await a.rateLimits.hit({ key: "account:alice", now: NOW + windowMs, windowMs })).toEqual({ count: 1, startedAt: NOW + windowMs });
   });
 });

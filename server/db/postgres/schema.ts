@@ -4,7 +4,7 @@
 // is then simply not found, never a cast error); insertion order, which SQLite reads from rowid,
 // is an identity column where a query needs it.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 const millis = (name: string) => bigint(name, { mode: "number" });
 const bytea = customType<{ data: Buffer }>({ dataType: () => "bytea" });
@@ -152,4 +152,11 @@ export const recoveryGrants = pgTable("recovery_grants", {
   createdAt: millis("created_at").notNull(),
   expiresAt: millis("expires_at").notNull(),
   usedAt: millis("used_at"),
+});
+
+/** Fixed-window rate-limit counters shared by every instance ("ip:…", "account:…" keys). */
+export const rateLimitWindows = pgTable("rate_limit_windows", {
+  key: text("key").primaryKey(),
+  startedAt: millis("started_at").notNull(),
+  count: integer("count").notNull(),
 });

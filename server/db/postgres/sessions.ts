@@ -120,18 +120,24 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
           ),
         ),
       ),
-    // Gate: the unused successor of the same parent discarded.
+    // Gate: the unused successor of the same parent discarded. Retries of one token queue on the
+    // session's row, so each finds the successor the one before it left (as SQLite's single
+    // writer does) instead of the row it was waiting for, already discarded: a retry racing a
+    // retry on another instance is not taken for reuse.
     replaceUnusedSuccessor: async (input) =>
-      rowsChanged(
-        await db.execute(
-          successorStatement(
-            sql`UPDATE refresh_tokens SET discarded_at = ${input.now}::bigint
-              WHERE session_id = ${input.successor.sessionId}::text AND parent_id = ${input.successor.parentId}::text
-              AND used_at IS NULL AND discarded_at IS NULL RETURNING id`,
-            input,
+      db.transaction(async (tx) => {
+        await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, input.successor.sessionId)).for("update");
+        return rowsChanged(
+          await tx.execute(
+            successorStatement(
+              sql`UPDATE refresh_tokens SET discarded_at = ${input.now}::bigint
+                WHERE session_id = ${input.successor.sessionId}::text AND parent_id = ${input.successor.parentId}::text
+                AND used_at IS NULL AND discarded_at IS NULL RETURNING id`,
+              input,
+            ),
           ),
-        ),
-      ),
+        );
+      }),
     revoke: async (sessionId, reason, now) =>
       (
         await db

@@ -5,6 +5,7 @@ import { postgresAudit } from "./audit.ts";
 import { postgresChallenges } from "./challenges.ts";
 import type { PostgresDb } from "./client.ts";
 import { postgresPasskeys } from "./passkeys.ts";
+import { postgresRateLimits } from "./rate-limits.ts";
 import { postgresRecovery } from "./recovery.ts";
 import { postgresSessions } from "./sessions.ts";
 import { postgresSigningKeys } from "./signing-keys.ts";
@@ -18,6 +19,7 @@ export function createPostgresStore(db: PostgresDb): Store {
     recovery: postgresRecovery(db),
     sessions: postgresSessions(db),
     signingKeys: postgresSigningKeys(db),
+    rateLimits: postgresRateLimits(db),
     audit: postgresAudit(db),
   };
 }

@@ -5,6 +5,7 @@ import type { Store } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
 import { sqliteChallenges } from "./challenges.ts";
 import { sqlitePasskeys } from "./passkeys.ts";
+import { memoryRateLimits } from "./rate-limits.ts";
 import { sqliteRecovery } from "./recovery.ts";
 import { sqliteSessions } from "./sessions.ts";
 import { prepareShared } from "./shared.ts";
@@ -20,6 +21,7 @@ export function createSqliteStore(db: SqliteDb): Store {
     recovery: sqliteRecovery(db),
     sessions: sqliteSessions(db, shared),
     signingKeys: sqliteSigningKeys(db),
+    rateLimits: memoryRateLimits(),
     audit: sqliteAudit(db, shared),
   };
 }

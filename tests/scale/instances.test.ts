@@ -1,0 +1,145 @@
+// Several instances on one PostgreSQL database, as one origin: three real server processes (the
+// code `npm start` runs), with requests of one client spread over them as a load balancer would.
+// Nothing a client does may depend on which instance answers.
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { hashSecretToken } from "../../server/auth/secrets.ts";
+import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
+import { ROUTES } from "../../shared/routes.ts";
+import { SoftwareAuthenticator } from "../../tools/authenticator.ts";
+import { HttpClient, type SendOptions, type Sent } from "../../tools/http-client.ts";
+import { createDatabase } from "../../tools/postgres-server.ts";
+import { type ServerProcess, startServer } from "../../tools/server-process.ts";
+
+/** The origin the browser sees (the load balancer's): every instance is configured with it. */
+const ORIGIN = "http://localhost:8443";
+const INSTANCES = 3;
+
+let instances: ServerProcess[];
+let observer: OpenedStore;
+
+beforeAll(async () => {
+  const url = await createDatabase(inject("postgresAdminUrl"));
+  const env = { DATABASE_URL: url, KEY_ENCRYPTION_SECRET: "instances-test-secret-0123456789abcdef", ORIGIN };
+  // Started together on an empty database: they migrate it and agree on one signing key.
+  instances = await Promise.all(Array.from({ length: INSTANCES }, () => startServer(env)));
+  observer = await openStore({ database: { engine: "postgres", url } });
+}, 60_000);
+
+afterAll(async () => {
+  await observer?.close();
+  await Promise.all((instances ?? []).map((instance) => instance.stop()));
+});
+
+/** One person's browser: a cookie jar and a passkey, its requests sent to the instance of its choice. */
+class Person {
+  readonly authenticator = new SoftwareAuthenticator({ origin: ORIGIN });
+  refreshCookie: string | undefined;
+  accessToken = "";
+
+  async send(instance: number, method: string, path: string, options: SendOptions = {}): Promise<Sent> {
+    const client = new HttpClient(new URL(instances[instance]!.origin), ORIGIN);
+    client.refreshCookie = this.refreshCookie;
+    const sent = await client.send(method, path, { acceptRateLimit: true, ...options });
+    this.refreshCookie = client.refreshCookie;
+    if (typeof sent.body?.accessToken === "string") this.accessToken = sent.body.accessToken;
+    return sent;
+  }
+
+  async signUp(username: string, instances: { options: number; verify: number }): Promise<Sent> {
+    const options = await this.send(instances.options, "POST", ROUTES.registerOptions, { body: { username } });
+    const credential = await this.authenticator.register(options.body as PublicKeyCredentialCreationOptionsJSON);
+    return this.send(instances.verify, "POST", ROUTES.registerVerify, { body: credential });
+  }
+
+  async signIn(instances: { options: number; verify: number }): Promise<Sent> {
+    const options = await this.send(instances.options, "POST", ROUTES.loginOptions, { body: {} });
+    const assertion = await this.authenticator.authenticate(options.body as PublicKeyCredentialRequestOptionsJSON);
+    return this.send(instances.verify, "POST", ROUTES.loginVerify, { body: assertion });
+  }
+}
+
+function sessionIdOf(accessToken: string): string {
+  return JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid as string;
+}
+
+describe("three instances on one PostgreSQL", () => {
+  it("start together on an empty database and publish one signing key", async () => {
+    const jwks = await Promise.all(instances.map(async (instance) => (await fetch(`${instance.origin}${ROUTES.jwks}`)).json()));
+    const kids = jwks.map((set) => (set as { keys: { kid: string }[] }).keys.map((key) => key.kid));
+    expect(kids[0]).toHaveLength(1);
+    expect(kids).toEqual([kids[0], kids[0], kids[0]]);
+  });
+
+  it("signs up with options from one instance and the verify on another, and signs in across two others", async () => {
+    const person = new Person();
+    const signedUp = await person.signUp("crossing", { options: 0, verify: 1 });
+    expect(signedUp.status).toBe(200);
+    const signedIn = await person.signIn({ options: 2, verify: 0 });
+    expect(signedIn.status).toBe(200);
+    expect((await person.send(1, "GET", ROUTES.me, { bearer: person.accessToken })).body).toMatchObject({ username: "crossing" });
+  });
+
+  it("keeps a refresh chain going whichever instance each refresh reaches", async () => {
+    const person = new Person();
+    expect((await person.signUp("chain", { options: 0, verify: 0 })).status).toBe(200);
+    const answers: number[] = [];
+    for (let step = 0; step < 9; step++) answers.push((await person.send(step % INSTANCES, "POST", ROUTES.refresh)).status);
+    expect(answers).toEqual(Array(9).fill(200));
+    expect((await person.send(2, "GET", ROUTES.me, { bearer: person.accessToken })).status).toBe(200);
+  });
+
+  it("leaves exactly one live token and no 5xx after 20 parallel refreshes of one token spread over the instances", async () => {
+    const person = new Person();
+    expect((await person.signUp("parallel", { options: 1, verify: 2 })).status).toBe(200);
+    const sessionId = sessionIdOf(person.accessToken);
+    const presented = person.refreshCookie;
+    const racers = Array.from({ length: 20 }, (_, i) => {
+      const racer = new Person();
+      racer.refreshCookie = presented;
+      return racer.send(i % INSTANCES, "POST", ROUTES.refresh).then((sent) => ({ sent, cookie: racer.refreshCookie }));
+    });
+    const results = await Promise.all(racers);
+    expect(results.filter(({ sent }) => sent.status >= 500)).toEqual([]);
+    expect(results.map(({ sent }) => sent.status)).toEqual(Array(20).fill(200));
+    const tokens = await Promise.all(results.map(({ cookie }) => observer.store.sessions.findRefreshToken(hashSecretToken(cookie!))));
+    expect(tokens.filter((token) => token !== null && token.usedAt === null && token.discardedAt === null)).toHaveLength(1);
+    expect((await observer.store.sessions.findState(sessionId))!.revokedAt).toBeNull();
+  });
+
+  it("revokes the session on every instance when one detects reuse of a rotated token", async () => {
+    const person = new Person();
+    expect((await person.signUp("reuse", { options: 0, verify: 0 })).status).toBe(200);
+    const stolen = person.refreshCookie;
+    expect((await person.send(0, "POST", ROUTES.refresh)).status).toBe(200);
+    expect((await person.send(1, "POST", ROUTES.refresh)).status).toBe(200);
+    const thief = new Person();
+    thief.refreshCookie = stolen;
+    expect((await thief.send(2, "POST", ROUTES.refresh)).body.error.code).toBe("refresh_token_reused");
+    for (let instance = 0; instance < INSTANCES; instance++) {
+      expect((await person.send(instance, "GET", ROUTES.me, { bearer: person.accessToken })).status).toBe(401);
+    }
+    expect((await person.send(0, "POST", ROUTES.refresh)).status).toBe(401);
+  });
+
+  it("refuses a signed-out-everywhere session on the other instances at their next request", async () => {
+    const person = new Person();
+    expect((await person.signUp("everywhere", { options: 2, verify: 2 })).status).toBe(200);
+    const laptop = new Person();
+    for (const [id, credential] of person.authenticator.credentials) laptop.authenticator.credentials.set(id, credential);
+    expect((await laptop.signIn({ options: 0, verify: 1 })).status).toBe(200);
+    expect((await person.send(2, "POST", ROUTES.logoutAll, { bearer: person.accessToken })).status).toBe(204);
+    expect((await laptop.send(0, "GET", ROUTES.me, { bearer: laptop.accessToken })).status).toBe(401);
+    expect((await laptop.send(1, "POST", ROUTES.refresh)).status).toBe(401);
+  });
+
+  it("holds the per-account limit across instances: the 11th named attempt in a minute is refused wherever it lands", async () => {
+    const person = new Person();
+    const answers: Sent[] = [];
+    for (let attempt = 0; attempt < 11; attempt++)
+      answers.push(await person.send(attempt % INSTANCES, "POST", ROUTES.loginOptions, { body: { username: "limited" } }));
+    expect(answers.slice(0, 10).map((sent) => sent.status)).toEqual(Array(10).fill(200));
+    expect(answers[10]).toMatchObject({ status: 429, body: { error: { code: "rate_limited" } } });
+    expect(answers[10]!.headers.get("ratelimit-policy")).toBe('"account";q=10;w=60');
+  });
+});
