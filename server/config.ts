@@ -27,6 +27,8 @@ export interface Config {
   trustProxyHops: number;
   /** Age at which the signing key is retired and a new one made; 0 never rotates by itself. */
   signingKeyRotationIntervalSeconds: number;
+  /** How often an instance reads the keys again: rotations by other instances or `npm run keys:rotate` reach it within this. */
+  signingKeyReloadIntervalSeconds: number;
   /** Absent in development: main.ts then keeps a generated one in the data folder. */
   keyEncryptionSecret: string | undefined;
   production: boolean;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env): Config {
     rateLimitPerAccountPerMinute: integer("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", 10, 0),
     trustProxyHops: integer("TRUST_PROXY_HOPS", 0, 0, 10),
     signingKeyRotationIntervalSeconds: integer("SIGNING_KEY_ROTATION_INTERVAL", 2_592_000, 0),
+    signingKeyReloadIntervalSeconds: integer("SIGNING_KEY_RELOAD_INTERVAL", 60, 1, 3600),
     keyEncryptionSecret,
     production,
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),

@@ -11,7 +11,6 @@ import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
 import { errorFields, jsonLogger } from "./logger.ts";
 import { WEB_ROOT } from "./paths.ts";
 
-const KEY_REFRESH_INTERVAL_MS = 60_000;
 /** In-flight requests get this long to finish after SIGTERM; then the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** While stopping, connections that finished their request are closed this often. */
@@ -43,7 +42,7 @@ async function main() {
   // Picks up rotations by other instances or `npm run keys:rotate`, and rotates when the key is due.
   const keyRefresh = setInterval(() => {
     keys.refresh().catch((error: unknown) => log({ level: "error", msg: "signing key refresh failed", ...errorFields(error) }));
-  }, KEY_REFRESH_INTERVAL_MS);
+  }, config.signingKeyReloadIntervalSeconds * 1000);
   keyRefresh.unref();
 
   const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT, log, processMetrics: true });

@@ -24,6 +24,8 @@ export interface ServerProcess {
   execute(sql: string): void;
   /** Sends SIGTERM (once) and resolves with the exit code; the data folder stays. */
   terminate(): Promise<number | null>;
+  /** SIGKILL: the process dies where it stands, mid-request, as in a crash. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const terminate = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     return exited;
   };
   return {
@@ -81,6 +83,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     query: (sql) => withDatabase({ readonly: true }, (db) => db.prepare(sql).all()),
     execute: (sql) => withDatabase({ readonly: false }, (db) => void db.exec(sql)),
     terminate,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
     stop: async () => {
       await terminate();
       rmSync(dataDir, { recursive: true, force: true });

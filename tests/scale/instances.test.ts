@@ -1,6 +1,8 @@
 // Several instances on one PostgreSQL database, as one origin: three real server processes (the
 // code `npm start` runs), with requests of one client spread over them as a load balancer would.
 // Nothing a client does may depend on which instance answers.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { hashSecretToken } from "../../server/auth/secrets.ts";
@@ -11,16 +13,18 @@ import { HttpClient, type SendOptions, type Sent } from "../../tools/http-client
 import { createDatabase } from "../../tools/postgres-server.ts";
 import { type ServerProcess, startServer } from "../../tools/server-process.ts";
 
+const run = promisify(execFile);
 /** The origin the browser sees (the load balancer's): every instance is configured with it. */
 const ORIGIN = "http://localhost:8443";
 const INSTANCES = 3;
 
 let instances: ServerProcess[];
+let env: Record<string, string>;
 let observer: OpenedStore;
 
 beforeAll(async () => {
   const url = await createDatabase(inject("postgresAdminUrl"));
-  const env = { DATABASE_URL: url, KEY_ENCRYPTION_SECRET: "instances-test-secret-0123456789abcdef", ORIGIN };
+  env = { DATABASE_URL: url, KEY_ENCRYPTION_SECRET: "instances-test-secret-0123456789abcdef", ORIGIN, SIGNING_KEY_RELOAD_INTERVAL: "1" };
   // Started together on an empty database: they migrate it and agree on one signing key.
   instances = await Promise.all(Array.from({ length: INSTANCES }, () => startServer(env)));
   observer = await openStore({ database: { engine: "postgres", url } });
@@ -141,5 +145,71 @@ describe("three instances on one PostgreSQL", () => {
     expect(answers.slice(0, 10).map((sent) => sent.status)).toEqual(Array(10).fill(200));
     expect(answers[10]).toMatchObject({ status: 429, body: { error: { code: "rate_limited" } } });
     expect(answers[10]!.headers.get("ratelimit-policy")).toBe('"account";q=10;w=60');
+  });
+
+  it("signs with the key `npm run keys:rotate` made, on every instance within its reload interval, and still accepts the old key's tokens", async () => {
+    const person = new Person();
+    expect((await person.signUp("rotation", { options: 0, verify: 0 })).status).toBe(200);
+    const oldToken = person.accessToken;
+    const kidOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).kid as string;
+    await run(process.execPath, ["--import", "tsx", "scripts/keys.ts", "rotate"], { env: { PATH: process.env.PATH, ...env } });
+    const current = (await observer.store.signingKeys.list()).find((key) => key.retiredAt === null)!.kid;
+    expect(current).not.toBe(kidOf(oldToken));
+    for (let instance = 0; instance < INSTANCES; instance++) {
+      // SIGNING_KEY_RELOAD_INTERVAL=1: each instance reads the keys again within a second.
+      await expect.poll(async () => kidOf((await person.send(instance, "POST", ROUTES.refresh)).body.accessToken), { timeout: 5000 }).toBe(current);
+      expect((await person.send(instance, "GET", ROUTES.me, { bearer: oldToken })).status).toBe(200);
+      const published = ((await (await fetch(`${instances[instance]!.origin}${ROUTES.jwks}`)).json()) as { keys: { kid: string }[] }).keys.map(
+        (key) => key.kid,
+      );
+      expect(published).toEqual([current, kidOf(oldToken)]);
+    }
+  });
+
+  // Last: it leaves instance 0 dead.
+  it("loses no acknowledged refresh and no session when one instance is killed under load, clients retrying on the others", async () => {
+    const userIds: string[] = [];
+    const people = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const person = new Person();
+        const signedUp = await person.signUp(`load${i}`, { options: i % INSTANCES, verify: i % INSTANCES });
+        expect(signedUp.status).toBe(200);
+        userIds.push(signedUp.body.user.id);
+        return person;
+      }),
+    );
+    let killed = false;
+    const acknowledged: string[] = [];
+    const refused: number[] = [];
+    const keepRefreshing = async (person: Person, index: number) => {
+      for (let step = 0; step < 15; step++) {
+        // A load balancer's choice, skipping the dead instance once it knows; a failed connection
+        // is tried again on the next instance, as a proxy retries a request that got no answer.
+        let target = (index + step) % INSTANCES;
+        for (let tries = 0; ; tries++) {
+          if (killed && target === 0) target = 1;
+          try {
+            const sent = await person.send(target, "POST", ROUTES.refresh);
+            if (sent.status === 200) acknowledged.push(person.refreshCookie!);
+            else refused.push(sent.status);
+            break;
+          } catch (error) {
+            if (tries > 5) throw error;
+            target = (target + 1) % INSTANCES;
+          }
+        }
+      }
+    };
+    const load = Promise.all(people.map(keepRefreshing));
+    await expect.poll(() => acknowledged.length, { timeout: 10_000 }).toBeGreaterThan(20);
+    await instances[0]!.kill();
+    killed = true;
+    await load;
+
+    expect(refused).toEqual([]);
+    const stored = await Promise.all(acknowledged.map((cookie) => observer.store.sessions.findRefreshToken(hashSecretToken(cookie))));
+    expect(stored.filter((token) => token === null)).toEqual([]);
+    for (const person of people) expect((await person.send(1, "GET", ROUTES.me, { bearer: person.accessToken })).status).toBe(200);
+    for (const userId of userIds) expect(await observer.store.audit.list({ userId, type: "refresh_token_reused", limit: 10 })).toEqual([]);
   });
 });
