@@ -101,13 +101,16 @@ export async function startPostgres(): Promise<PostgresServer> {
 
 let databasesMade = 0;
 
-/** Creates an empty database on the server `adminUrl` points at; returns its URL. */
-export async function createDatabase(adminUrl: string): Promise<string> {
+/**
+ * Creates a database on the server `adminUrl` points at and returns its URL: empty, or a copy of
+ * `template` (say, one already migrated: a copy is much faster than migrating again).
+ */
+export async function createDatabase(adminUrl: string, options: { template?: string } = {}): Promise<string> {
   const name = `test_${process.pid}_${++databasesMade}_${Date.now().toString(36)}`;
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    await client.query(`CREATE DATABASE ${name}${options.template ? ` TEMPLATE ${options.template}` : ""}`);
   } finally {
     await client.end();
   }

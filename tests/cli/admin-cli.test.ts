@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../server/db/client.ts";
+import { loadConfig } from "../../server/config.ts";
+import { openStore } from "../../server/db/open-store.ts";
+import type { Store } from "../../server/db/store.ts";
 import { createTestApp, TEST_KEY_ENCRYPTION_SECRET } from "../helpers/harness.ts";
 
 const run = promisify(execFile);
@@ -17,7 +19,7 @@ beforeEach(async () => {
   databaseUrl = `file:${join(dir, "auth.db")}`;
   const t = await createTestApp({ DATABASE_URL: databaseUrl });
   await t.browser().signUp("alice");
-  t.close();
+  await t.close();
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,12 +37,21 @@ async function cli(script: string, ...args: string[]) {
   }
 }
 
-function roleOf(username: string) {
-  const db = openDatabase(databaseUrl.slice("file:".length));
-  const row = db.sqlite.prepare("SELECT role FROM users WHERE username = ?").get(username) as { role: string };
-  const events = db.sqlite.prepare("SELECT type, detail FROM audit_events WHERE type = 'role_changed'").all();
-  db.close();
-  return { role: row.role, events };
+/** Reads what the command left, through the store, as the server would. */
+async function withStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
+  const opened = await openStore(loadConfig({ DATABASE_URL: databaseUrl }));
+  try {
+    return await read(opened.store);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function roleOf(username: string) {
+  return withStore(async (store) => ({
+    role: (await store.users.findByUsername(username))!.role,
+    events: (await store.audit.list({ type: "role_changed", limit: 10 })).map((event) => ({ type: event.type, detail: event.detail })),
+  }));
 }
 
 describe("npm run admin", () => {
@@ -48,9 +59,9 @@ describe("npm run admin", () => {
     const result = await admin("grant", "Alice");
     expect(result).toMatchObject({ code: 0 });
     expect(result.output).toContain("alice is now an admin");
-    const { role, events } = roleOf("alice");
+    const { role, events } = await roleOf("alice");
     expect(role).toBe("admin");
-    expect(events).toEqual([{ type: "role_changed", detail: JSON.stringify({ by: "command line", from: "user", to: "admin" }) }]);
+    expect(events).toEqual([{ type: "role_changed", detail: { by: "command line", from: "user", to: "admin" } }]);
   });
 
   it("refuses to revoke the last admin without --force, and does it with --force", async () => {
@@ -58,9 +69,9 @@ describe("npm run admin", () => {
     const refused = await admin("revoke", "alice");
     expect(refused.code).toBe(1);
     expect(refused.output).toContain("--force");
-    expect(roleOf("alice").role).toBe("admin");
+    expect((await roleOf("alice")).role).toBe("admin");
     expect((await admin("revoke", "alice", "--force")).code).toBe(0);
-    expect(roleOf("alice").role).toBe("user");
+    expect((await roleOf("alice")).role).toBe("user");
   });
 
   it("fails clearly for an unknown user or a wrong command", async () => {
@@ -70,21 +81,14 @@ describe("npm run admin", () => {
 });
 
 describe("npm run keys:rotate", () => {
-  const keyRows = () => {
-    const db = openDatabase(databaseUrl.slice("file:".length));
-    const rows = db.sqlite.prepare("SELECT kid, retired_at AS retiredAt FROM signing_keys ORDER BY created_at, rowid").all() as {
-      kid: string;
-      retiredAt: number | null;
-    }[];
-    db.close();
-    return rows;
-  };
+  /** The keys, oldest first. */
+  const keyRows = () => withStore(async (store) => (await store.signingKeys.list()).reverse().map(({ kid, retiredAt }) => ({ kid, retiredAt })));
 
   it("retires the current key, makes a new one, and lists both as published", async () => {
-    const [before] = keyRows();
+    const [before] = await keyRows();
     const result = await cli("scripts/keys.ts", "rotate");
     expect(result.code).toBe(0);
-    const after = keyRows();
+    const after = await keyRows();
     expect(after).toHaveLength(2);
     expect(after[0]).toEqual({ kid: before!.kid, retiredAt: expect.any(Number) });
     expect(after[1]).toEqual({ kid: expect.any(String), retiredAt: null });
@@ -93,11 +97,11 @@ describe("npm run keys:rotate", () => {
   });
 
   it("fails clearly with the wrong secret, and changes nothing", async () => {
-    const before = keyRows();
+    const before = await keyRows();
     const wrong = await run(process.execPath, ["--import", "tsx", "scripts/keys.ts", "rotate"], {
       env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, KEY_ENCRYPTION_SECRET: "another-secret-of-enough-length-0123456789" },
     }).catch((error: { code: number; stderr: string }) => error);
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining("KEY_ENCRYPTION_SECRET differs") });
-    expect(keyRows()).toEqual(before);
+    expect(await keyRows()).toEqual(before);
   });
 });

@@ -208,6 +208,28 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(consumed.filter((c) => c !== null)).toEqual([record]);
   });
 
+  it("keeps at most maxPending challenges, the newest, however many are inserted", async () => {
+    const inserted: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const challenge = `challenge-${i}`;
+      inserted.push(challenge);
+      const record = {
+        challenge,
+        purpose: "authentication" as const,
+        userId: null,
+        username: null,
+        displayName: null,
+        webauthnUserId: null,
+        expiresAt: NOW + HOUR,
+        createdAt: NOW,
+      };
+      await (i % 2 ? a : b).challenges.insert(record, { now: NOW, maxPending: 10 });
+    }
+    expect(await a.challenges.count()).toBe(10);
+    expect(await b.challenges.consume(inserted.at(-1)!)).not.toBeNull();
+    expect(await b.challenges.consume(inserted[0]!)).toBeNull();
+  });
+
   it("rotates a refresh token once, and leaves one live successor however many grace replacements race", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
     const { first } = await openSession(a, alice.id, key.id);

@@ -110,6 +110,7 @@ describe("token client", () => {
     const log = recordApiResponses(tab.page);
     await tab.page.clock.install(); // fake timers from the first script: no proactive refresh once paused
     await signUp(tab, "ten");
+    await accountLoaded(tab.page); // the account page's own calls answered before the log is read
     await goInApp(tab.page, "/flow");
     await tab.page.waitForSelector("#call-ten");
     // The page's clock stops, so it still takes its token for fresh; the server's passes its expiry.

@@ -1,7 +1,7 @@
 // The real app on in-memory SQLite with a test clock, plus a cookie-keeping client and the
 // sign-up / sign-in flows most tests start from.
-import type Database from "better-sqlite3";
 import type { Hono } from "hono";
+import { inject } from "vitest";
 import { createApp } from "../../server/app.ts";
 import type { AppEnv } from "../../server/app-env.ts";
 import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
@@ -12,7 +12,9 @@ import type { Store } from "../../server/db/store.ts";
 import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
 import { SoftwareAuthenticator, type Forgery } from "../../tools/authenticator.ts";
+import { createDatabase } from "../../tools/postgres-server.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
+import { postgresTestDatabase, sqliteTestDatabase, type TestDatabase } from "./test-database.ts";
 
 export const TEST_ORIGIN = "http://localhost:3000";
 export const TEST_KEY_ENCRYPTION_SECRET = "test-only-key-encryption-secret-0123456789";
@@ -23,7 +25,8 @@ export interface TestApp {
   store: Store;
   clock: TestClock;
   keys: ServerKeys;
-  sqlite: Database.Database;
+  /** The tables beneath the API, on whichever engine this run uses. */
+  db: TestDatabase;
   /** Errors the app reported as unexpected (a 500): tests assert this stays empty. */
   unexpectedErrors: unknown[];
   /** Every log line the app wrote. */
@@ -39,9 +42,15 @@ export interface TestAppOptions {
   clockStart?: Date;
 }
 
+/** The engine the tests run on: SQLite in memory, or (TEST_DATABASE=postgres) a fresh PostgreSQL database each. */
+async function testDatabaseUrl(): Promise<string> {
+  if (process.env.TEST_DATABASE !== "postgres") return ":memory:";
+  return createDatabase(inject("postgresAdminUrl"), { template: inject("postgresTemplate") });
+}
+
 export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({
-    DATABASE_URL: ":memory:",
+    DATABASE_URL: await testDatabaseUrl(),
     KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
     RATE_LIMIT_PER_MINUTE: "0",
     RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "0",
@@ -50,6 +59,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   });
   const database = await openStore(config);
   const { store } = database;
+  const db = database.sqlite ? sqliteTestDatabase(database.sqlite) : await postgresTestDatabase((config.database as { url: string }).url);
   const clock = createTestClock(options.clockStart);
   const keys = await loadServerKeys({
     store,
@@ -65,17 +75,22 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     if (entry.msg === "unhandled error") unexpectedErrors.push(entry);
   };
   const app = createApp({ config, store, clock, keys, log, webRoot: options.webRoot });
+  let closed: Promise<void> | undefined;
   return {
     app,
     config,
     store,
     clock,
     keys,
-    sqlite: database.sqlite!,
+    db,
     unexpectedErrors,
     logs,
     browser: (options = {}) => new TestBrowser(app, options.origin ?? config.origins[0]!),
-    close: () => database.close(),
+    // Once: a test that takes the database away mid-test is closed again after it.
+    close: () => {
+      closed ??= db.close().then(() => database.close());
+      return closed;
+    },
   };
 }
 
@@ -160,7 +175,7 @@ export async function expectOk(response: Response): Promise<TokenResponse> {
 }
 
 /** Row counts of the tables bad input must never change. */
-export function tableCounts(sqlite: Database.Database): Record<string, number> {
+export async function tableCounts(db: TestDatabase): Promise<Record<string, number>> {
   const tables = ["users", "passkeys", "challenges", "sessions", "refresh_tokens", "signing_keys"];
-  return Object.fromEntries(tables.map((table) => [table, (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]));
+  return Object.fromEntries(await Promise.all(tables.map(async (table) => [table, (await db.rows(table)).length] as const)));
 }

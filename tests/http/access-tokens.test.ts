@@ -12,9 +12,9 @@ beforeEach(async () => {
   alice = t.browser();
   accessToken = (await alice.signUp("alice")).accessToken;
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 async function me(token: string) {
@@ -162,7 +162,7 @@ describe("discovery", () => {
   });
 
   it("keeps the signing key across restarts and stores its private part only encrypted", async () => {
-    const row = t.sqlite.prepare("SELECT private_jwk_encrypted, public_jwk FROM signing_keys").get() as { private_jwk_encrypted: string; public_jwk: string };
+    const row = ((await t.db.rows("signing_keys")) as { private_jwk_encrypted: string; public_jwk: string }[])[0]!;
     expect(row.private_jwk_encrypted.split(".")).toHaveLength(5); // compact JWE
     expect(row.private_jwk_encrypted).not.toContain('"d"');
     expect(JSON.parse(row.public_jwk)).not.toHaveProperty("d");

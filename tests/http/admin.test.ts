@@ -22,14 +22,15 @@ beforeEach(async () => {
     user: { id: aliceId },
   } = await alice.signUp("alice"));
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 const patchUser = (browser: TestBrowser, token: string, id: string, body: unknown) =>
   browser.request("PATCH", routePath(ROUTES.adminUser, { id }), { bearer: token, body });
-const auditTypes = () => (t.sqlite.prepare("SELECT type FROM audit_events ORDER BY id").all() as { type: string }[]).map((r) => r.type);
+const auditTypes = async () => (await t.db.rows("audit_events", "id")).map((r) => r.type);
+const roleOf = async (id: string) => (await t.store.users.findById(id))!.role;
 
 describe("admin routes", () => {
   it.each([
@@ -40,7 +41,7 @@ describe("admin routes", () => {
     const response = await alice.request(method, path, { bearer: aliceToken, body: method === "PATCH" ? { role: "admin" } : undefined });
     expect(response.status).toBe(403);
     expect((await json(response)).error.code).toBe("forbidden");
-    expect((t.sqlite.prepare("SELECT role FROM users WHERE id = ?").get(aliceId) as { role: string }).role).toBe("user");
+    expect(await roleOf(aliceId)).toBe("user");
   });
 
   it("answer 401 without a token", async () => {
@@ -89,9 +90,9 @@ describe("PATCH /api/admin/users/:id", () => {
     expect(response.status).toBe(200);
     expect(await json(response)).toMatchObject({ id: aliceId, role: "admin", blocked: false });
     expect((await alice.get(ROUTES.adminUsers, { bearer: aliceToken })).status).toBe(200);
-    const event = t.sqlite.prepare("SELECT user_id, detail FROM audit_events WHERE type = 'role_changed'").get() as { user_id: string; detail: string };
-    expect(event.user_id).toBe(aliceId);
-    expect(JSON.parse(event.detail)).toEqual({ by: rootId, from: "user", to: "admin" });
+    const [event] = await t.store.audit.list({ type: "role_changed", limit: 1 });
+    expect(event!.userId).toBe(aliceId);
+    expect(event!.detail).toEqual({ by: rootId, from: "user", to: "admin" });
   });
 
   it("demotes an admin, who loses admin routes at once", async () => {
@@ -105,7 +106,7 @@ describe("PATCH /api/admin/users/:id", () => {
     const response = await patchUser(root, rootToken, rootId, { role: "user" });
     expect(response.status).toBe(409);
     expect((await json(response)).error.code).toBe("last_admin");
-    expect((t.sqlite.prepare("SELECT role FROM users WHERE id = ?").get(rootId) as { role: string }).role).toBe("admin");
+    expect(await roleOf(rootId)).toBe("admin");
   });
 
   it("leaves one active admin when two admins demote each other at once", async () => {
@@ -147,10 +148,10 @@ describe("PATCH /api/admin/users/:id", () => {
     ["a non-boolean blocked", { blocked: "yes" }],
     ["an unknown field", { role: "admin", password: "x" }],
   ])("refuses %s with 400 and changes nothing", async (_name, body) => {
-    const before = t.sqlite.prepare("SELECT role, blocked_at FROM users ORDER BY id").all();
+    const before = await t.db.rows("users", "id");
     const response = await patchUser(root, rootToken, aliceId, body);
     expect(response.status).toBe(400);
-    expect(t.sqlite.prepare("SELECT role, blocked_at FROM users ORDER BY id").all()).toEqual(before);
+    expect(await t.db.rows("users", "id")).toEqual(before);
   });
 
   it("answers 404 for an unknown user", async () => {
@@ -170,7 +171,8 @@ describe("blocking an account", () => {
     const refresh = await alice.refresh();
     expect(refresh.status).toBe(403);
     expect((await json(refresh)).error.code).toBe("account_blocked");
-    expect(t.sqlite.prepare("SELECT revoked_reason FROM sessions WHERE user_id = ?").all(aliceId)).toEqual([{ revoked_reason: "account_blocked" }]);
+    const sessions = (await t.db.rows("sessions")).filter((row) => row.user_id === aliceId);
+    expect(sessions.map((row) => row.revoked_reason)).toEqual(["account_blocked"]);
   });
 
   it("refuses to start a sign-in for the blocked username", async () => {
@@ -190,7 +192,7 @@ describe("blocking an account", () => {
     expect(await json(await patchUser(root, rootToken, aliceId, { blocked: false }))).toMatchObject({ blocked: false });
     const { user } = await alice.signIn();
     expect(user.username).toBe("alice");
-    expect(auditTypes()).toEqual(expect.arrayContaining(["user_blocked", "user_unblocked"]));
+    expect(await auditTypes()).toEqual(expect.arrayContaining(["user_blocked", "user_unblocked"]));
   });
 });
 
@@ -225,7 +227,7 @@ describe("GET /api/admin/audit", () => {
       createdAt: expect.any(String),
     });
     expect(events[0]).toHaveProperty("ip");
-    const everything = JSON.stringify(t.sqlite.prepare("SELECT * FROM audit_events").all());
+    const everything = JSON.stringify(await t.db.rows("audit_events"));
     expect(everything).not.toContain(alice.refreshCookie!);
     expect(everything).not.toContain(aliceToken);
     expect(everything).not.toContain(aliceToken.split(".")[2]);
@@ -255,7 +257,7 @@ describe("audit trail", () => {
     await patch({ blocked: true }); // user_blocked, sessions_revoked_all
     await patch({ blocked: false }); // user_unblocked
     await admin.post(ROUTES.logoutAll, { bearer: adminToken }); // sessions_revoked_all
-    const types = new Set((limited.sqlite.prepare("SELECT type FROM audit_events").all() as { type: string }[]).map((r) => r.type));
+    const types = new Set((await limited.db.rows("audit_events")).map((r) => r.type as string));
     expect([...types].sort()).toEqual(
       [
         "recovery_codes_issued",
@@ -272,9 +274,9 @@ describe("audit trail", () => {
         "user_unblocked",
       ].sort(),
     );
-    const failed = limited.sqlite.prepare("SELECT detail FROM audit_events WHERE type = 'sign_in_failed'").get() as { detail: string };
-    expect(JSON.parse(failed.detail)).toMatchObject({ reason: "passkey_verification_failed" });
+    const [failed] = await limited.store.audit.list({ type: "sign_in_failed", limit: 1 });
+    expect(failed!.detail).toMatchObject({ reason: "passkey_verification_failed" });
     expect(limited.unexpectedErrors).toEqual([]);
-    limited.close();
+    await limited.close();
   });
 });

@@ -46,8 +46,8 @@ beforeAll(async () => {
   admin = t.browser();
   token = (await admin.signUp("alice")).accessToken;
   await t.browser().signUp("bob");
-  const column = (sql: string) => (t.sqlite.prepare(sql).all() as { v: string }[]).map((row) => row.v);
-  ids.id = [...column("SELECT id AS v FROM users"), ...column("SELECT id AS v FROM passkeys"), ...column("SELECT id AS v FROM sessions")];
+  const idsOf = async (table: string) => (await t.db.rows(table)).map((row) => row.id as string);
+  ids.id = [...(await idsOf("users")), ...(await idsOf("passkeys")), ...(await idsOf("sessions"))];
 });
 afterAll(() => t.close());
 
@@ -191,8 +191,8 @@ async function makeChallenge(source: (typeof CHALLENGE_SOURCES)[number]): Promis
   return (await json(response)).challenge;
 }
 
-function restoreAdmin(): void {
-  t.sqlite.prepare("UPDATE users SET role = 'admin', blocked_at = NULL WHERE username = 'alice'").run();
+async function restoreAdmin(): Promise<void> {
+  await t.db.execute("UPDATE users SET role = 'admin', blocked_at = NULL WHERE username = 'alice'");
 }
 
 // ---- the property ------------------------------------------------------------------------------
@@ -204,13 +204,18 @@ function restoreAdmin(): void {
 const FAILURE_EVENTS = ["sign_in_failed", "passkey_verification_failed", "recovery_failed"];
 
 /** Every row of every table, per table; audit rows of failed attempts left out. */
-function snapshot(): Record<string, string> {
-  const tables = t.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
-  const rows = (name: string) =>
-    name === "audit_events"
-      ? t.sqlite.prepare(`SELECT * FROM audit_events WHERE type NOT IN (${FAILURE_EVENTS.map(() => "?").join(",")})`).all(...FAILURE_EVENTS)
-      : t.sqlite.prepare(`SELECT * FROM "${name}"`).all();
-  return Object.fromEntries(tables.map(({ name }) => [name, JSON.stringify(rows(name))]));
+async function snapshot(): Promise<Record<string, string>> {
+  const rows = async (name: string) => {
+    const all = await t.db.rows(name, name === "audit_events" ? "id" : undefined);
+    return name === "audit_events" ? all.filter((row) => !FAILURE_EVENTS.includes(row.type as string)) : all;
+  };
+  // Rows in a stable order whatever the engine returns them in.
+  const sorted = (all: Record<string, unknown>[]) =>
+    all
+      .map((row) => [JSON.stringify(row), row] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, row]) => row);
+  return Object.fromEntries(await Promise.all((await t.db.tables()).map(async (name) => [name, JSON.stringify(sorted(await rows(name)))] as const)));
 }
 
 const changedTables = (before: Record<string, string>, after: Record<string, string>) => Object.keys(after).filter((table) => before[table] !== after[table]);
@@ -240,7 +245,7 @@ describe("fuzzing every route that takes input", () => {
         const input = route.method === "GET" ? query.map((text) => ({ query: text })) : bodyFor(route.path);
         await fc.assert(
           fc.asyncProperty(input, pathParam, fc.nat(), fc.constantFrom(...CHALLENGE_SOURCES), async (payload, param, pick, source) => {
-            t.sqlite.prepare("DELETE FROM challenges").run(); // keeps every snapshot small
+            await t.db.execute("DELETE FROM challenges"); // keeps every snapshot small
             liveChallenge = await makeChallenge(source);
             let path = routePath(route.path, { id: param === "__known__" ? ids.id![pick % ids.id!.length]! : param });
             let text: string | undefined;
@@ -248,7 +253,7 @@ describe("fuzzing every route that takes input", () => {
             else text = "text" in payload ? payload.text : JSON.stringify(payload.json);
             const label = `${route.method} ${path} ${text?.slice(0, 300) ?? ""}`;
 
-            const before = snapshot();
+            const before = await snapshot();
             const response = await admin.request(route.method, path, { bearer: token, body: text });
             const raw = await response.text();
             const answer = raw === "" ? undefined : JSON.parse(raw);
@@ -257,12 +262,12 @@ describe("fuzzing every route that takes input", () => {
             if (response.status >= 400) {
               expect(answer, label).toEqual({ error: { code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) } });
               // A verify consumes the challenge it names whatever the outcome (single use): that one row may go.
-              const after = snapshot();
+              const after = await snapshot();
               const consumed = JSON.parse(before.challenges!).filter((row: { challenge: string }) => row.challenge !== liveChallenge);
               if (after.challenges !== before.challenges) expect(JSON.parse(after.challenges!), label).toEqual(consumed);
               expect(changedTables({ ...before, challenges: after.challenges! }, after), `${label}: refused, yet these tables changed`).toEqual([]);
             } else {
-              restoreAdmin(); // an accepted PATCH may have demoted alice (once bob was made admin)
+              await restoreAdmin(); // an accepted PATCH may have demoted alice (once bob was made admin)
             }
           }),
           { numRuns: RUNS },

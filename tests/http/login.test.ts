@@ -11,17 +11,17 @@ beforeEach(async () => {
   alice = t.browser();
   aliceId = (await alice.signUp("alice")).user.id;
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 async function loginOptions(browser: TestBrowser, body: object = {}) {
   return json(await browser.post(ROUTES.loginOptions, { body }));
 }
 
-function auditTypes() {
-  return (t.sqlite.prepare("SELECT type FROM audit_events ORDER BY id").all() as { type: string }[]).map((r) => r.type);
+async function auditTypes() {
+  return (await t.db.rows("audit_events", "id")).map((r) => r.type);
 }
 
 describe("POST /auth/login/options", () => {
@@ -60,7 +60,7 @@ describe("POST /auth/login/options", () => {
     await loginOptions(alice);
     t.clock.advance(301);
     await loginOptions(alice);
-    expect(tableCounts(t.sqlite).challenges).toBe(1);
+    expect((await tableCounts(t.db)).challenges).toBe(1);
   });
 });
 
@@ -74,9 +74,9 @@ describe("POST /auth/login/verify", () => {
     const body = await json(response);
     expect(body).toMatchObject({ tokenType: "Bearer", user: { username: "alice" } });
     expect(browser.refreshCookie).toBeDefined();
-    const passkey = t.sqlite.prepare("SELECT counter, last_used_at FROM passkeys").get() as { counter: number; last_used_at: number };
-    expect(passkey).toEqual({ counter: 1, last_used_at: t.clock.now().getTime() });
-    expect(auditTypes()).toContain("signed_in");
+    const [passkey] = await t.store.passkeys.listForUser(aliceId);
+    expect({ counter: passkey!.counter, lastUsedAt: passkey!.lastUsedAt }).toEqual({ counter: 1, lastUsedAt: t.clock.now().getTime() });
+    expect(await auditTypes()).toContain("signed_in");
   });
 
   it("signs in with a username", async () => {
@@ -128,13 +128,13 @@ describe("POST /auth/login/verify", () => {
     ["a user handle of another account", { userHandle: Buffer.alloc(32, 7).toString("base64url") }],
     ["no user handle on a username-less sign-in", { userHandle: null }],
   ])("refuses an assertion with %s, writes sign_in_failed and opens no session", async (_name, forgery) => {
-    const sessionsBefore = tableCounts(t.sqlite).sessions;
+    const sessionsBefore = (await tableCounts(t.db)).sessions;
     const options = await loginOptions(alice);
     const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, forgery) });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
-    expect(tableCounts(t.sqlite).sessions).toBe(sessionsBefore);
-    expect(auditTypes().at(-1)).toBe("sign_in_failed");
+    expect((await tableCounts(t.db)).sessions).toBe(sessionsBefore);
+    expect((await auditTypes()).at(-1)).toBe("sign_in_failed");
   });
 
   it("refuses a signature made with another key", async () => {
@@ -173,7 +173,7 @@ describe("POST /auth/login/verify", () => {
     const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, { counter: 1 }) });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_counter_regression");
-    expect((t.sqlite.prepare("SELECT counter FROM passkeys").get() as { counter: number }).counter).toBe(2);
+    expect((await t.store.passkeys.listForUser(aliceId))[0]!.counter).toBe(2);
   });
 
   it("signs in only one of two parallel assertions that carry the same counter", async () => {
@@ -195,7 +195,7 @@ describe("POST /auth/login/verify", () => {
   });
 
   it("refuses a blocked account with 403 account_blocked", async () => {
-    t.sqlite.prepare("UPDATE users SET blocked_at = 1").run();
+    await t.db.execute("UPDATE users SET blocked_at = 1");
     const options = await loginOptions(alice);
     const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options) });
     expect(response.status).toBe(403);
@@ -203,7 +203,7 @@ describe("POST /auth/login/verify", () => {
   });
 
   it("answers malformed assertions with 400 invalid_request and changes nothing", async () => {
-    const before = tableCounts(t.sqlite);
+    const before = await tableCounts(t.db);
     for (const body of [
       "{",
       "null",
@@ -214,7 +214,7 @@ describe("POST /auth/login/verify", () => {
       expect(response.status).toBe(400);
       expect((await json(response)).error.code).toBe("invalid_request");
     }
-    expect(tableCounts(t.sqlite)).toEqual(before);
+    expect(await tableCounts(t.db)).toEqual(before);
   });
 
   it("never evicts the session it just opened, even within the same millisecond", async () => {
@@ -225,8 +225,8 @@ describe("POST /auth/login/verify", () => {
       const { accessToken } = await browser.signIn();
       expect((await browser.get(ROUTES.me, { bearer: accessToken })).status).toBe(200);
     }
-    expect(limited.sqlite.prepare("SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL").get()).toEqual({ n: 1 });
-    limited.close();
+    expect((await limited.db.rows("sessions")).filter((row) => row.revoked_at === null)).toHaveLength(1);
+    await limited.close();
   });
 
   it("revokes the oldest session past MAX_SESSIONS_PER_USER", async () => {
@@ -237,10 +237,9 @@ describe("POST /auth/login/verify", () => {
     await browser.signIn(); // session 2
     limited.clock.advance(1);
     await browser.signIn(); // session 3: session 1 goes
-    const rows = limited.sqlite.prepare("SELECT revoked_reason FROM sessions ORDER BY created_at").all();
-    expect(rows).toEqual([{ revoked_reason: "session_limit" }, { revoked_reason: null }, { revoked_reason: null }]);
-    const evicted = limited.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'session_evicted'").get();
-    expect(evicted).toEqual({ n: 1 });
-    limited.close();
+    const rows = await limited.db.rows("sessions", "created_at");
+    expect(rows.map((row) => row.revoked_reason)).toEqual(["session_limit", null, null]);
+    expect(await limited.store.audit.list({ type: "session_evicted", limit: 10 })).toHaveLength(1);
+    await limited.close();
   });
 });

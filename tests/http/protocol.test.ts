@@ -27,11 +27,11 @@ describe("HTTP protocol", () => {
 
   it("refuses a body over 64 KiB with 413 body_too_large and stores nothing", async () => {
     t = await createTestApp();
-    const before = tableCounts(t.sqlite);
+    const before = await tableCounts(t.db);
     const response = await t.browser().post(ROUTES.registerOptions, { body: JSON.stringify({ username: "alice", displayName: "x".repeat(70_000) }) });
     expect(response.status).toBe(413);
     expect((await json(response)).error.code).toBe("body_too_large");
-    expect(tableCounts(t.sqlite)).toEqual(before);
+    expect(await tableCounts(t.db)).toEqual(before);
   });
 
   it("rate-limits /auth/* per client with 429 rate_limited, Retry-After and the limit named", async () => {
@@ -44,7 +44,7 @@ describe("HTTP protocol", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(limited.headers.get("ratelimit-policy")).toBe('"ip";q=3;w=60');
     expect(limited.headers.get("ratelimit")).toBe(`"ip";r=0;t=${limited.headers.get("retry-after")}`);
-    expect(tableCounts(t.sqlite).challenges).toBe(3);
+    expect((await tableCounts(t.db)).challenges).toBe(3);
     t.clock.advance(60);
     expect((await browser.post(ROUTES.loginOptions, { body: {} })).status).toBe(200);
   });
@@ -77,7 +77,7 @@ describe("HTTP protocol", () => {
 
   it("answers an internal failure with 500 internal and no details", async () => {
     t = await createTestApp();
-    t.sqlite.close(); // the database goes away under the app
+    await t.close(); // the database goes away under the app
     const response = await t.browser().post(ROUTES.loginOptions, { body: {} });
     expect(response.status).toBe(500);
     const body = await json(response);

@@ -13,13 +13,13 @@ beforeEach(async () => {
   const body = await json(await alice.post(ROUTES.registerVerify, { body: await alice.authenticator.register(options) }));
   codes = body.recoveryCodes;
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 const redeem = (code: string, username = "alice") => t.browser().post(ROUTES.recover, { body: { username, code } });
-const auditCount = (type: string) => (t.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = ?").get(type) as { n: number }).n;
+const auditCount = async (type: string) => (await t.store.audit.list({ type, limit: 1000 })).length;
 
 /** The whole recovery on a new device: code → grant → options → new passkey → signed in. */
 async function recoverOnNewDevice(code: string) {
@@ -35,7 +35,7 @@ describe("recovery codes", () => {
     expect(codes).toHaveLength(10);
     for (const code of codes) expect(code).toMatch(/^[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/);
     expect(new Set(codes).size).toBe(10);
-    const stored = JSON.stringify(t.sqlite.prepare("SELECT * FROM recovery_codes").all());
+    const stored = JSON.stringify(await t.db.rows("recovery_codes"));
     for (const code of codes) {
       expect(stored).not.toContain(code);
       expect(stored).not.toContain(code.replaceAll("-", ""));
@@ -61,7 +61,7 @@ describe("POST /auth/recover", () => {
     const response = await redeem(codes[0]!.toLowerCase().replaceAll("-", " "));
     expect(response.status).toBe(200);
     expect(await json(response)).toEqual({ recoveryToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresIn: 600 });
-    expect(auditCount("recovery_code_used")).toBe(1);
+    expect(await auditCount("recovery_code_used")).toBe(1);
   });
 
   it("accepts each code once", async () => {
@@ -76,7 +76,7 @@ describe("POST /auth/recover", () => {
     const bodies = await Promise.all(answers.map((r) => json(r)));
     expect(answers.map((r) => r.status)).toEqual([401, 401, 401]);
     expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
-    expect(auditCount("recovery_failed")).toBe(3);
+    expect(await auditCount("recovery_failed")).toBe(3);
   });
 });
 
@@ -92,8 +92,8 @@ describe("recovering the account with a grant", () => {
     expect(device.refreshCookie).toBeDefined();
     expect((await json(await alice.get(ROUTES.me, { bearer: oldToken }))).error.code).toBe("session_revoked");
     expect((await json(await alice.refresh())).error.code).toBe("session_revoked");
-    expect(tableCounts(t.sqlite).passkeys).toBe(2);
-    expect(auditCount("account_recovered")).toBe(1);
+    expect((await tableCounts(t.db)).passkeys).toBe(2);
+    expect(await auditCount("account_recovered")).toBe(1);
     const { user } = await device.signIn(); // the new passkey works
     expect(user.username).toBe("alice");
   });
@@ -129,7 +129,7 @@ describe("recovering the account with a grant", () => {
     const options = await json(await device.post(ROUTES.recoverOptions, { body: { recoveryToken } }));
     const alice = (await t.store.users.findByUsername("alice"))!;
     await changeAccount(t, { targetId: alice.id, blocked: true, actorId: null, context: { ip: null, userAgent: null } });
-    const before = tableCounts(t.sqlite);
+    const before = await tableCounts(t.db);
     for (const response of [
       await device.post(ROUTES.recoverOptions, { body: { recoveryToken } }),
       await device.post(ROUTES.recoverVerify, { body: { recoveryToken, credential: await device.authenticator.register(options) } }),
@@ -138,7 +138,7 @@ describe("recovering the account with a grant", () => {
       expect((await json(response)).error.code).toBe("account_blocked");
     }
     expect(device.refreshCookie).toBeUndefined();
-    const after = tableCounts(t.sqlite);
+    const after = await tableCounts(t.db);
     expect({ passkeys: after.passkeys, sessions: after.sessions }).toEqual({ passkeys: before.passkeys, sessions: before.sessions });
   });
 
@@ -162,6 +162,6 @@ describe("recovering the account with a grant", () => {
     });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
-    expect(tableCounts(t.sqlite).passkeys).toBe(2);
+    expect((await tableCounts(t.db)).passkeys).toBe(2);
   });
 });

@@ -6,9 +6,9 @@ let t: TestApp;
 beforeEach(async () => {
   t = await createTestApp({ ADMIN_USERNAMES: "root" });
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 describe("POST /auth/register/options", () => {
@@ -34,7 +34,7 @@ describe("POST /auth/register/options", () => {
 
   it("stores the challenge with its purpose and a five-minute expiry", async () => {
     const options = await json(await t.browser().post(ROUTES.registerOptions, { body: { username: "alice" } }));
-    const row = t.sqlite.prepare("SELECT purpose, username, expires_at, created_at FROM challenges WHERE challenge = ?").get(options.challenge) as {
+    const row = (await t.db.rows("challenges")).find((r) => r.challenge === options.challenge) as {
       purpose: string;
       username: string;
       expires_at: number;
@@ -59,11 +59,11 @@ describe("POST /auth/register/options", () => {
     ["an unknown field", { username: "alice", admin: true }],
     ["a display name with control characters", { username: "alice", displayName: "a\u0000b" }],
   ])("refuses %s with 400 invalid_request and stores nothing", async (_name, body) => {
-    const before = tableCounts(t.sqlite);
+    const before = await tableCounts(t.db);
     const response = await t.browser().post(ROUTES.registerOptions, { body });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("invalid_request");
-    expect(tableCounts(t.sqlite)).toEqual(before);
+    expect(await tableCounts(t.db)).toEqual(before);
   });
 });
 
@@ -83,8 +83,8 @@ describe("POST /auth/register/verify", () => {
     expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Domain=/i);
     expect(response.headers.get("cache-control")).toBe("no-store");
-    const passkey = t.sqlite.prepare("SELECT user_id, credential_id FROM passkeys").get() as { user_id: string; credential_id: string };
-    expect(passkey).toEqual({ user_id: body.user.id, credential_id: [...browser.authenticator.credentials.keys()][0] });
+    const passkeys = await t.store.passkeys.listForUser(body.user.id);
+    expect(passkeys.map((passkey) => passkey.credentialId)).toEqual([...browser.authenticator.credentials.keys()]);
   });
 
   it("gives the admin role to a username listed in ADMIN_USERNAMES", async () => {
@@ -109,7 +109,7 @@ describe("POST /auth/register/verify", () => {
     const attestation = await browser.authenticator.register({ ...registerOptions, challenge: loginOptions.challenge });
     const response = await browser.post(ROUTES.registerVerify, { body: attestation });
     expect((await json(response)).error.code).toBe("challenge_purpose_mismatch");
-    expect(tableCounts(t.sqlite).users).toBe(0);
+    expect((await tableCounts(t.db)).users).toBe(0);
   });
 
   it("refuses an expired challenge", async () => {
@@ -135,7 +135,7 @@ describe("POST /auth/register/verify", () => {
     const response = await browser.post(ROUTES.registerVerify, { body: await browser.authenticator.register(options, forgery) });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
-    expect(tableCounts(t.sqlite)).toMatchObject({ users: 0, passkeys: 0, challenges: 0, sessions: 0 });
+    expect(await tableCounts(t.db)).toMatchObject({ users: 0, passkeys: 0, challenges: 0, sessions: 0 });
   });
 
   it("refuses a response whose id differs from the credential in the authenticator data", async () => {
@@ -149,7 +149,7 @@ describe("POST /auth/register/verify", () => {
     const response = await browser.post(ROUTES.registerVerify, { body: attestation });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
-    expect(tableCounts(t.sqlite)).toMatchObject({ users: 1, passkeys: 1 });
+    expect(await tableCounts(t.db)).toMatchObject({ users: 1, passkeys: 1 });
   });
 
   it("refuses a credential ID already registered to another user with 409", async () => {
@@ -162,8 +162,8 @@ describe("POST /auth/register/verify", () => {
     });
     expect(response.status).toBe(409);
     expect((await json(response)).error.code).toBe("passkey_already_registered");
-    const owners = t.sqlite.prepare("SELECT u.username FROM passkeys p JOIN users u ON u.id = p.user_id").all();
-    expect(owners).toEqual([{ username: "alice" }]);
+    const owners = (await t.db.rows("passkeys")).map((row) => row.user_id);
+    expect(owners).toEqual([(await t.store.users.findByUsername("alice"))!.id]);
   });
 
   it("creates only one account when two sign-ups race for one username", async () => {
@@ -176,7 +176,7 @@ describe("POST /auth/register/verify", () => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(409);
     expect((await json(second)).error.code).toBe("username_taken");
-    expect(tableCounts(t.sqlite)).toMatchObject({ users: 1, passkeys: 1 });
+    expect(await tableCounts(t.db)).toMatchObject({ users: 1, passkeys: 1 });
   });
 
   it.each([
@@ -201,11 +201,11 @@ describe("POST /auth/register/verify", () => {
       },
     ],
   ])("answers %s with 400 invalid_request and changes nothing", async (_name, body) => {
-    const before = tableCounts(t.sqlite);
+    const before = await tableCounts(t.db);
     const response = await t.browser().post(ROUTES.registerVerify, { body });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("invalid_request");
-    expect(tableCounts(t.sqlite)).toEqual(before);
+    expect(await tableCounts(t.db)).toEqual(before);
   });
 
   it("answers garbage CBOR in the attestation object with a 4xx, not a 500", async () => {

@@ -16,9 +16,9 @@ beforeEach(async () => {
   t.clock.advance(1);
   laptopToken = (await laptop.signIn()).accessToken;
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
 const sessionIdOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sid as string;
@@ -55,8 +55,8 @@ describe("DELETE /api/sessions/:id", () => {
     expect((await json(me)).error.code).toBe("session_revoked");
     expect((await json(await laptop.refresh())).error.code).toBe("session_revoked");
     expect((await phone.get(ROUTES.me, { bearer: phoneToken })).status).toBe(200);
-    const event = t.sqlite.prepare("SELECT detail FROM audit_events WHERE type = 'session_revoked'").get() as { detail: string };
-    expect(JSON.parse(event.detail)).toEqual({ reason: "revoked_by_user" });
+    const [event] = await t.store.audit.list({ type: "session_revoked", limit: 1 });
+    expect(event!.detail).toEqual({ reason: "revoked_by_user" });
   });
 
   it("answers 404 for another user's session and leaves it alone", async () => {

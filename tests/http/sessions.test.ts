@@ -11,15 +11,15 @@ beforeEach(async () => {
   alice = t.browser();
   aliceAccessToken = (await alice.signUp("alice")).accessToken;
 });
-afterEach(() => {
+afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
-  t.close();
+  await t.close();
 });
 
-const count = (sql: string, ...params: unknown[]) => (t.sqlite.prepare(sql).get(...params) as { n: number }).n;
-const liveTokens = () => count("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NULL AND discarded_at IS NULL");
-const sessionRow = () =>
-  t.sqlite.prepare("SELECT revoked_at, revoked_reason FROM sessions").get() as { revoked_at: number | null; revoked_reason: string | null };
+/** Rows of `table` that `where` keeps. */
+const count = async (table: string, where: (row: Record<string, unknown>) => boolean = () => true) => (await t.db.rows(table)).filter(where).length;
+const liveTokens = () => count("refresh_tokens", (row) => row.used_at === null && row.discarded_at === null);
+const sessionRow = async () => ((await t.db.rows("sessions")) as { revoked_at: number | null; revoked_reason: string | null }[])[0]!;
 
 describe("POST /auth/refresh", () => {
   it("rotates the refresh token: a new cookie, a new access token, one live token in the session", async () => {
@@ -30,14 +30,14 @@ describe("POST /auth/refresh", () => {
     expect(body).toMatchObject({ tokenType: "Bearer", expiresIn: 600, user: { username: "alice" } });
     expect(alice.refreshCookie).toBeDefined();
     expect(alice.refreshCookie).not.toBe(first);
-    expect(liveTokens()).toBe(1);
-    expect(count("SELECT count(*) AS n FROM refresh_tokens WHERE token_hash = ? AND used_at IS NOT NULL", hashRefreshToken(first))).toBe(1);
+    expect(await liveTokens()).toBe(1);
+    expect(await count("refresh_tokens", (row) => row.token_hash === hashRefreshToken(first) && row.used_at !== null)).toBe(1);
   });
 
   it("stores only a hash of the refresh token", async () => {
     const token = alice.refreshCookie!;
     expect(Buffer.from(token, "base64url")).toHaveLength(32);
-    const dump = JSON.stringify(t.sqlite.prepare("SELECT * FROM refresh_tokens").all());
+    const dump = JSON.stringify(await t.db.rows("refresh_tokens"));
     expect(dump).not.toContain(token);
     expect(dump).toContain(hashRefreshToken(token));
   });
@@ -51,8 +51,8 @@ describe("POST /auth/refresh", () => {
     const reuse = await attacker.refresh();
     expect(reuse.status).toBe(401);
     expect((await json(reuse)).error.code).toBe("refresh_token_reused");
-    expect(sessionRow().revoked_reason).toBe("refresh_token_reused");
-    expect(count("SELECT count(*) AS n FROM audit_events WHERE type = 'refresh_token_reused'")).toBe(1);
+    expect((await sessionRow()).revoked_reason).toBe("refresh_token_reused");
+    expect(await count("audit_events", (row) => row.type === "refresh_token_reused")).toBe(1);
     // The legitimate holder's newer token is dead too: the whole session ended.
     const legit = await alice.refresh();
     expect(legit.status).toBe(401);
@@ -67,8 +67,8 @@ describe("POST /auth/refresh", () => {
     t.clock.advance(3);
     const retry = await alice.refresh();
     expect(retry.status).toBe(200);
-    expect(sessionRow().revoked_at).toBeNull();
-    expect(liveTokens()).toBe(1);
+    expect((await sessionRow()).revoked_at).toBeNull();
+    expect(await liveTokens()).toBe(1);
     // The retry's token is the live one and keeps working.
     expect((await alice.refresh()).status).toBe(200);
   });
@@ -109,8 +109,8 @@ describe("POST /auth/refresh", () => {
     });
     const responses = await Promise.all(browsers.map((b) => b.refresh()));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(liveTokens()).toBe(1);
-    expect(sessionRow().revoked_at).toBeNull();
+    expect(await liveTokens()).toBe(1);
+    expect((await sessionRow()).revoked_at).toBeNull();
   });
 
   it("refuses a missing cookie with 401 refresh_token_missing", async () => {
@@ -138,7 +138,7 @@ describe("POST /auth/refresh", () => {
     expect((await browser.refresh()).status).toBe(200);
     idle.clock.advance(3601);
     expect((await json(await browser.refresh())).error.code).toBe("session_expired");
-    idle.close();
+    await idle.close();
   });
 
   it("ends a session at SESSION_MAX_AGE however active it is", async () => {
@@ -151,7 +151,7 @@ describe("POST /auth/refresh", () => {
     }
     capped.clock.advance(1801);
     expect((await json(await browser.refresh())).error.code).toBe("session_expired");
-    capped.close();
+    await capped.close();
   });
 
   it("caps the cookie's Max-Age at the session's absolute expiry", async () => {
@@ -161,15 +161,15 @@ describe("POST /auth/refresh", () => {
     capped.clock.advance(1000);
     const response = await browser.refresh();
     expect(response.headers.getSetCookie().join()).toMatch(/Max-Age=3000/);
-    capped.close();
+    await capped.close();
   });
 
   it("refuses a refresh for a blocked account and ends its session", async () => {
-    t.sqlite.prepare("UPDATE users SET blocked_at = 1").run();
+    await t.db.execute("UPDATE users SET blocked_at = 1");
     const response = await alice.refresh();
     expect(response.status).toBe(403);
     expect((await json(response)).error.code).toBe("account_blocked");
-    expect(sessionRow().revoked_reason).toBe("account_blocked");
+    expect((await sessionRow()).revoked_reason).toBe("account_blocked");
   });
 
   it.each([
@@ -182,7 +182,7 @@ describe("POST /auth/refresh", () => {
     expect(response.status).toBe(403);
     expect((await json(response)).error.code).toBe("csrf_rejected");
     expect(alice.refreshCookie).toBe(before);
-    expect(count("SELECT count(*) AS n FROM refresh_tokens WHERE used_at IS NOT NULL")).toBe(0);
+    expect(await count("refresh_tokens", (row) => row.used_at !== null)).toBe(0);
   });
 });
 
@@ -192,7 +192,7 @@ describe("POST /auth/logout", () => {
     const response = await alice.post(ROUTES.logout);
     expect(response.status).toBe(204);
     expect(alice.refreshCookie).toBeUndefined();
-    expect(sessionRow().revoked_reason).toBe("logout");
+    expect((await sessionRow()).revoked_reason).toBe("logout");
     const replay = t.browser();
     replay.refreshCookie = token;
     expect((await json(await replay.refresh())).error.code).toBe("session_revoked");
@@ -205,7 +205,7 @@ describe("POST /auth/logout", () => {
   it("refuses a cross-site logout with 403 csrf_rejected", async () => {
     const response = await alice.post(ROUTES.logout, { headers: { origin: "https://evil.example" } });
     expect(response.status).toBe(403);
-    expect(sessionRow().revoked_at).toBeNull();
+    expect((await sessionRow()).revoked_at).toBeNull();
   });
 });
 
@@ -220,13 +220,13 @@ describe("POST /auth/logout-all", () => {
     expect(response.status).toBe(204);
     expect((await json(await laptop.refresh())).error.code).toBe("session_revoked");
     expect((await bob.refresh()).status).toBe(200);
-    expect(count("SELECT count(*) AS n FROM sessions WHERE revoked_reason = 'logout_all'")).toBe(2);
+    expect(await count("sessions", (row) => row.revoked_reason === "logout_all")).toBe(2);
   });
 
   it("requires a bearer token", async () => {
     const response = await alice.post(ROUTES.logoutAll);
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toMatch(/^Bearer .*error="invalid_token"/);
-    expect(sessionRow().revoked_at).toBeNull();
+    expect((await sessionRow()).revoked_at).toBeNull();
   });
 });

@@ -20,7 +20,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await new Promise((resolve) => listening.close(resolve));
-  t.close();
+  await t.close();
 });
 
 /** The example service, trusting our issuer, on the platform's (test) clock. */
@@ -57,7 +57,7 @@ describe("the example resource server", () => {
     expect((await json(missing)).error.code).toBe("token_missing");
     const other = await createTestApp({ ORIGIN: "http://localhost:3001" });
     const foreign = (await other.browser().signUp("mallory")).accessToken;
-    other.close();
+    await other.close();
     const response = await get(app, "/me", foreign);
     expect(response.status).toBe(401);
     expect((await json(response)).error.code).toBe("token_invalid");

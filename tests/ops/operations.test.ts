@@ -11,7 +11,7 @@ import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 let t: TestApp | undefined;
 let server: ServerProcess | undefined;
 afterEach(async () => {
-  t?.close();
+  await t?.close();
   t = undefined;
   await server?.stop();
   server = undefined;
@@ -65,7 +65,7 @@ describe("structured logs", () => {
 
   it("logs an unexpected failure at error level with its request id, and answers without details", async () => {
     t = await createTestApp();
-    t.sqlite.close();
+    await t.close(); // the database goes away under the app
     const response = await t.browser().post(ROUTES.loginOptions, { body: {}, headers: { "x-request-id": "trace-42" } });
     expect(response.status).toBe(500);
     expect(response.headers.get("x-request-id")).toBe("trace-42");
