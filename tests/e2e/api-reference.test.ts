@@ -1,6 +1,7 @@
 // The /docs API reference in Chromium: every documented operation listed, requests sent from the
-// page (bearer routes with the signed-in session), and nothing the CSP has to block.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// page (bearer routes with the signed-in session), and nothing the CSP has to block: each test has
+// its own browser and fails on any error its page raised.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../shared/api.ts";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
@@ -9,10 +10,13 @@ import { goInApp, signUpInBrowser } from "../helpers/web-flows.ts";
 let server: ServerProcess;
 let browser: BrowserSession;
 let tab: AuthenticatorPage;
-const problems: string[] = [];
+let problems: string[];
 
 beforeAll(async () => {
   server = await startServer();
+});
+beforeEach(async () => {
+  problems = [];
   browser = await launchChromium();
   tab = await pageWithAuthenticator(browser.context);
   tab.page.on("pageerror", (error) => problems.push(error.message));
@@ -21,8 +25,11 @@ beforeAll(async () => {
     if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) problems.push(message.text());
   });
 });
+afterEach(async () => {
+  await browser.close();
+  expect(problems).toEqual([]); // the CSP let everything the page needs through
+});
 afterAll(async () => {
-  await browser?.close();
   await server?.stop();
 });
 
@@ -63,9 +70,5 @@ describe("the /docs API reference", () => {
     expect(await tab.page.textContent("body")).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT on the page
     await goInApp(tab.page, "/account");
     await tab.page.waitForSelector("#profile-username");
-  });
-
-  it("raised no errors in the page (the CSP let everything it needs through)", () => {
-    expect(problems).toEqual([]);
   });
 });

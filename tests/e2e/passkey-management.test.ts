@@ -1,12 +1,12 @@
-// Passkey management and recovery in Chromium, as a person with a new device would do it.
+// Passkey management and recovery in Chromium, as a person with a new device would do it, against
+// the app served from the test process (its clock makes a sign-in "minutes old" without waiting).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
-import { startServer, type ServerProcess } from "../../tools/server-process.ts";
+import { type ClockedServer, startClockedServer } from "../helpers/clocked-server.ts";
 import { goInApp, pressSignIn, recordApiResponses, signUpInBrowser } from "../helpers/web-flows.ts";
 
-let server: ServerProcess;
+let server: ClockedServer;
 const browsers: BrowserSession[] = [];
-let tab: AuthenticatorPage;
 
 async function device(): Promise<AuthenticatorPage> {
   const browser = await launchChromium();
@@ -14,11 +14,8 @@ async function device(): Promise<AuthenticatorPage> {
   return pageWithAuthenticator(browser.context);
 }
 
-const passkeyNames = () => tab.page.locator("#passkeys .passkey-name").allTextContents();
-
 beforeAll(async () => {
-  server = await startServer();
-  tab = await device();
+  server = await startClockedServer({});
 });
 afterAll(async () => {
   for (const browser of browsers) await browser.close();
@@ -26,7 +23,10 @@ afterAll(async () => {
 });
 
 describe("managing passkeys on the account page", () => {
-  it("adds a second passkey from a new device and names it", async () => {
+  // One person's story, in order: each step needs the one before it, so it is one test.
+  it("adds a second passkey from a new device and names it, signs in with it, deletes the first, and keeps the last", async () => {
+    const tab = await device();
+    const passkeyNames = () => tab.page.locator("#passkeys .passkey-name").allTextContents();
     await signUpInBrowser(tab.page, server.origin, { username: "alice" });
     await tab.page.waitForSelector("#passkeys li");
     expect(await passkeyNames()).toEqual(["Device-bound passkey"]);
@@ -37,29 +37,27 @@ describe("managing passkeys on the account page", () => {
     await tab.page.click("#passkeys li:nth-child(2) button[data-action='rename']");
     await tab.page.waitForFunction(() => document.querySelector("#passkeys li:nth-child(2) .passkey-name")?.textContent === "Laptop");
     expect(await passkeyNames()).toEqual(["Device-bound passkey", "Laptop"]);
-  });
 
-  it("signs in with the new passkey", async () => {
+    // Signs in with the new passkey.
     await tab.setPresence(false);
     await tab.page.click("#sign-out");
     await tab.page.waitForSelector("#sign-in");
     await pressSignIn(tab);
     await tab.page.waitForSelector("#sessions li");
     expect(await tab.page.textContent("#sessions")).toContain("with “Laptop”");
-  });
 
-  it("deletes the first passkey, which then no longer signs in", async () => {
+    // Deletes the first passkey.
     await tab.page.waitForSelector("#passkeys li:nth-child(2)");
     tab.page.once("dialog", (dialog) => void dialog.accept());
     await tab.page.click("#passkeys li:nth-child(1) button[data-action='remove']");
     await tab.page.waitForFunction(() => document.querySelectorAll("#passkeys li").length === 1);
     expect(await passkeyNames()).toEqual(["Laptop"]);
     expect(await tab.page.textContent(".status")).toContain("Removed");
-    expect(server.query("SELECT name FROM passkeys")).toEqual([{ name: "Laptop" }]);
+    const alice = await server.store.users.findByUsername("alice");
+    expect((await server.store.passkeys.listForUser(alice!.id)).map((passkey) => passkey.name)).toEqual(["Laptop"]);
     expect(await tab.page.textContent("#activity")).toContain("Passkey removed");
-  });
 
-  it("refuses to delete the last passkey and says why", async () => {
+    // Refuses to delete the last one, and says why.
     tab.page.once("dialog", (dialog) => void dialog.accept());
     await tab.page.click("#passkeys li:nth-child(1) button[data-action='remove']");
     await tab.page.waitForFunction(() => document.querySelector(".status")?.textContent?.includes("only passkey"));
@@ -115,8 +113,7 @@ describe("step-up before a sensitive action", () => {
     // page's autofill request at once and sign dave back in, hiding where the flow ended.
     await laptop.page.addInitScript("PublicKeyCredential.isConditionalMediationAvailable = async () => false");
     await signUpInBrowser(laptop.page, server.origin, { username: "dave" });
-    const ofDave = "user_id = (SELECT id FROM users WHERE username = 'dave')";
-    server.execute(`UPDATE sessions SET verified_at = verified_at - 600000 WHERE ${ofDave}`); // signed in 10 minutes ago
+    server.clock.advance(301); // the sign-in is now over five minutes old (its token still valid)
     const steps = recordApiResponses(laptop.page);
     laptop.page.once("dialog", (dialog) => void dialog.accept());
     await laptop.page.click("#sign-out-everywhere");
@@ -127,10 +124,10 @@ describe("step-up before a sensitive action", () => {
       "/auth/step-up/verify 204",
       "/auth/logout-all 204",
     ]);
-    expect(server.query(`SELECT count(*) AS n, count(revoked_at) AS revoked FROM sessions WHERE ${ofDave}`)).toEqual([{ n: 1, revoked: 1 }]);
-    expect(server.query(`SELECT type FROM audit_events WHERE ${ofDave} AND type IN ('step_up_verified', 'sessions_revoked_all') ORDER BY id`)).toEqual([
-      { type: "step_up_verified" },
-      { type: "sessions_revoked_all" },
-    ]);
+    const dave = (await server.store.users.findByUsername("dave"))!;
+    const sessions = (await server.db.rows("sessions")).filter((row) => row.user_id === dave.id);
+    expect(sessions.map((row) => row.revoked_at !== null)).toEqual([true]); // one session, no new one, ended
+    const events = (await server.store.audit.list({ userId: dave.id, limit: 50 })).reverse().map((event) => event.type);
+    expect(events.filter((type) => type === "step_up_verified" || type === "sessions_revoked_all")).toEqual(["step_up_verified", "sessions_revoked_all"]);
   });
 });

@@ -7,8 +7,6 @@ import { accountLoaded, goInApp, pressSignIn, signUpInBrowser } from "../helpers
 
 let server: ServerProcess;
 const browsers: BrowserSession[] = [];
-let phone: AuthenticatorPage;
-let laptop: AuthenticatorPage;
 
 async function device(): Promise<AuthenticatorPage> {
   const browser = await launchChromium();
@@ -24,8 +22,6 @@ const signUp = (tab: AuthenticatorPage, username: string) => signUpInBrowser(tab
 
 beforeAll(async () => {
   server = await startServer({ ADMIN_USERNAMES: "root" });
-  phone = await device();
-  laptop = await device();
 });
 
 afterAll(async () => {
@@ -33,19 +29,27 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A person signed up on their phone, and signed in on their laptop with the same (synced) passkey. */
+async function onTwoDevices(username: string): Promise<{ phone: AuthenticatorPage; laptop: AuthenticatorPage }> {
+  const phone = await device();
+  const laptop = await device();
+  await signUp(phone, username);
+  await copyPasskeys(phone, laptop);
+  await laptop.page.goto(`${server.origin}/signin`);
+  await laptop.page.waitForSelector("#profile-username"); // autofill with the copied passkey
+  return { phone, laptop };
+}
+
 describe("sessions across devices", () => {
-  it("lists both devices' sessions, marking this device", async () => {
-    await signUp(phone, "alice");
-    await copyPasskeys(phone, laptop);
-    await laptop.page.goto(`${server.origin}/signin`);
-    await laptop.page.waitForSelector("#profile-username"); // autofill with the copied passkey
+  // One person's story, in order: each step needs the one before it, so it is one test.
+  it("lists both devices' sessions, signs out everywhere from one, and shows why on the other's timeline after it signs back in", async () => {
+    const { phone, laptop } = await onTwoDevices("alice");
     await phone.page.reload();
     await phone.page.waitForSelector("#sessions li:nth-child(2)");
     expect(await phone.page.locator("#sessions li").count()).toBe(2);
     expect(await phone.page.locator("#sessions .badge").count()).toBe(1);
-  });
 
-  it("signing out everywhere on one device ends the other's session at its next request", async () => {
+    // Signing out everywhere on one device ends the other's session at its next request.
     await phone.setPresence(false); // the sign-in page's autofill must not sign straight back in
     await laptop.setPresence(false);
     await phone.page.click("#sign-out-everywhere");
@@ -55,9 +59,8 @@ describe("sessions across devices", () => {
     expect(await laptop.page.textContent(".status")).toContain("Your session was ended");
     const refresh = await laptop.page.evaluate(async () => (await fetch("/auth/refresh", { method: "POST" })).status);
     expect(refresh).toBe(401);
-  });
 
-  it("shows why on the timeline after signing back in", async () => {
+    // The timeline says why.
     await pressSignIn(laptop);
     await accountLoaded(laptop.page);
     expect(await laptop.page.textContent("#activity")).toContain("Signed out everywhere");
@@ -66,14 +69,15 @@ describe("sessions across devices", () => {
 
 describe("admin console", () => {
   it("blocks a user, whose open session is sent to sign-in with the reason at its next request", async () => {
+    const { laptop } = await onTwoDevices("bob");
     const admin = await device();
     await signUp(admin, "root");
     await admin.page.click("#admin-link");
-    await admin.page.waitForSelector("tr[data-username='alice']");
-    // The admin's own row offers no Block (the server would refuse it); alice's does.
+    await admin.page.waitForSelector("tr[data-username='bob']");
+    // The admin's own row offers no Block (the server would refuse it); bob's does.
     expect(await admin.page.locator("tr[data-username='root'] button[data-action='block']").count()).toBe(0);
-    await admin.page.click("tr[data-username='alice'] button[data-action='block']");
-    await admin.page.waitForSelector("tr[data-username='alice'] >> text=blocked");
+    await admin.page.click("tr[data-username='bob'] button[data-action='block']");
+    await admin.page.waitForSelector("tr[data-username='bob'] >> text=blocked");
     await laptop.setPresence(false);
     await nextRequest(laptop);
     await laptop.page.waitForSelector("#sign-in");
