@@ -14,8 +14,10 @@ import { ensureBuild } from "../scripts/build.ts";
 import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 import { HttpClient, type Sent } from "../tools/http-client.ts";
 import { spawnListening } from "../tools/listening.ts";
+import { startPostgres } from "../tools/postgres-server.ts";
 import { type ServerProcess, startServer } from "../tools/server-process.ts";
 import { measureRawRotation } from "./raw-rotation.ts";
+import { measureRawPostgresRotation } from "./raw-rotation-postgres.ts";
 import { measureSignInParts } from "./sign-in-parts.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -24,7 +26,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = 50;
 const SIGN_IN_CONCURRENCY = 8;
 
+/** Clients of the raw PostgreSQL rotation: the server's own pool size. */
+const RAW_POSTGRES_CLIENTS = 10;
+
 const TARGETS = {
+  postgresMeVsSqlite: 0.7,
+  postgresRefreshVsRawRotation: 0.6,
   protectedVsExpress: 2.5,
   protectedVsRawCrypto: 0.9,
   refreshVsRawTransaction: 0.5,
@@ -188,6 +195,47 @@ function commit(): string {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** The same scenarios on PostgreSQL (a server of its own, started here), and its raw rotation baselines. */
+async function measurePostgres() {
+  console.log("PostgreSQL: starting a server …");
+  const database = await startPostgres();
+  try {
+    const url = await database.createDatabase();
+    const server = await startServer({ ACCESS_TOKEN_TTL: "3600", DATABASE_URL: url, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
+    try {
+      const accounts: SoftwareAuthenticator[] = [];
+      for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
+      const token = (await signIn(server.origin, accounts[0]!)).accessToken;
+      console.log("PostgreSQL: GET /api/me …");
+      const me = await medianRun(() => getWithToken(server.pid, `${server.origin}${ROUTES.me}`, token));
+      console.log("PostgreSQL: POST /auth/refresh …");
+      const refresh = await medianRun(async () => {
+        const cookies: string[] = [];
+        for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie);
+        return refreshLoad(server.pid, server.origin, cookies);
+      });
+      console.log("PostgreSQL: raw rotation (pg, postgres.js) …");
+      const rawRuns: number[] = [];
+      for (let i = 0; i < RUNS; i++)
+        rawRuns.push(await measureRawPostgresRotation({ url, driver: "pg", seconds: DURATION_SECONDS, concurrency: RAW_POSTGRES_CLIENTS }));
+      const rawRotationPostgresJs = await measureRawPostgresRotation({
+        url,
+        driver: "postgres.js",
+        seconds: DURATION_SECONDS,
+        concurrency: RAW_POSTGRES_CLIENTS,
+      });
+      console.log("PostgreSQL: passkey sign-in …");
+      const signInRuns: number[] = [];
+      for (let i = 0; i < RUNS; i++) signInRuns.push(await signInThroughput(server.origin, accounts.slice(0, SIGN_IN_CONCURRENCY)));
+      return { me, refresh, rawRotation: median(rawRuns), rawRotationPostgresJs, signIns: median(signInRuns) };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await database.stop();
+  }
+}
+
 async function main() {
   await ensureBuild();
   console.log(`Benchmark: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, median of ${RUNS} runs.\n`);
@@ -231,8 +279,10 @@ async function main() {
         Promise.resolve([]),
       ),
     );
-    console.log("sign-in parts …\n");
+    console.log("sign-in parts …");
     const parts = await measureSignInParts();
+    const postgres = await measurePostgres();
+    console.log("");
     const rssMb = rss.stop();
     const jsKb = webInitialJsGzipKb();
 
@@ -253,6 +303,11 @@ async function main() {
       ["raw rotation tx (NORMAL, no checkpoints)", fmt(rawRotationNoCheckpoints)],
       ["passkey sign-in, options+verify (ours)", fmt(signIns)],
       ["sign-in parts limit, one core", fmt(parts.limitPerSecond)],
+      ["PostgreSQL: GET /api/me (ours)", ...http(postgres.me)],
+      ["PostgreSQL: POST /auth/refresh (ours)", ...http(postgres.refresh)],
+      [`PostgreSQL: raw rotation tx, pg, ${RAW_POSTGRES_CLIENTS} clients`, fmt(postgres.rawRotation)],
+      [`PostgreSQL: raw rotation tx, postgres.js`, fmt(postgres.rawRotationPostgresJs)],
+      ["PostgreSQL: passkey sign-in (ours)", fmt(postgres.signIns)],
     ];
     const header = ["per second", "p50 ms", "p99 ms", "CPU µs/req", "per CPU-s"];
     console.log("scenario".padEnd(42) + header.map((h) => h.padStart(12)).join(""));
@@ -260,7 +315,7 @@ async function main() {
     console.log(
       `\nsign-in parts per sign-in: assertion verify ${fmt(parts.verifyAssertionMs, 3)} ms, access-token signature ${fmt(parts.signAccessTokenMs, 3)} ms, storage ${fmt(parts.storageMs, 3)} ms`,
     );
-    const failures = [me, raw, peer, refresh].reduce((n, r) => n + r.non2xx + r.errors, 0);
+    const failures = [me, raw, peer, refresh, postgres.me, postgres.refresh].reduce((n, r) => n + r.non2xx + r.errors, 0);
 
     const ratios = {
       protectedVsExpress: me.requestsPerSecond / peer.requestsPerSecond,
@@ -270,6 +325,9 @@ async function main() {
       /** The same comparisons by server CPU per request, independent of what saturates the load generator. */
       protectedVsExpressByCpu: peer.serverCpuUsPerRequest / me.serverCpuUsPerRequest,
       protectedVsRawCryptoByCpu: raw.serverCpuUsPerRequest / me.serverCpuUsPerRequest,
+      postgresMeVsSqlite: postgres.me.requestsPerSecond / me.requestsPerSecond,
+      postgresRefreshVsRawRotation: postgres.refresh.requestsPerSecond / postgres.rawRotation,
+      postgresSignInVsSqlite: postgres.signIns / signIns,
     };
     const checks: [string, string, boolean][] = [
       [
@@ -290,6 +348,16 @@ async function main() {
       [`refresh p99 < ${TARGETS.refreshP99Ms} ms at ${CONNECTIONS} connections`, fmt(refresh.p99Ms, 1), refresh.p99Ms < TARGETS.refreshP99Ms],
       [`server RSS peak < ${TARGETS.rssMb} MB`, fmt(rssMb, 1), rssMb < TARGETS.rssMb],
       [`web initial JS gzip < ${TARGETS.webInitialJsGzipKb} KB`, fmt(jsKb, 1), jsKb < TARGETS.webInitialJsGzipKb],
+      [
+        `PostgreSQL /api/me / SQLite /api/me ≥ ${TARGETS.postgresMeVsSqlite}`,
+        fmt(ratios.postgresMeVsSqlite, 2),
+        ratios.postgresMeVsSqlite >= TARGETS.postgresMeVsSqlite,
+      ],
+      [
+        `PostgreSQL refresh / raw PostgreSQL rotation ≥ ${TARGETS.postgresRefreshVsRawRotation}`,
+        fmt(ratios.postgresRefreshVsRawRotation, 2),
+        ratios.postgresRefreshVsRawRotation >= TARGETS.postgresRefreshVsRawRotation,
+      ],
       ["non-2xx answers and errors during HTTP runs = 0", String(failures), failures === 0],
     ];
     console.log("\ntarget".padEnd(58) + "measured".padStart(10));
@@ -297,6 +365,7 @@ async function main() {
     console.log(`${"sign-in / its parts limit (reported)".padEnd(57)}${fmt(ratios.signInVsParts, 2).padStart(10)}`);
     console.log(`${"protected route / Express+jsonwebtoken, by server CPU".padEnd(57)}${fmt(ratios.protectedVsExpressByCpu, 2).padStart(10)}`);
     console.log(`${"protected route / raw-crypto node:http, by server CPU".padEnd(57)}${fmt(ratios.protectedVsRawCryptoByCpu, 2).padStart(10)}`);
+    console.log(`${"PostgreSQL sign-in / SQLite sign-in (reported)".padEnd(57)}${fmt(ratios.postgresSignInVsSqlite, 2).padStart(10)}`);
 
     const results = {
       commit: commit(),
@@ -305,6 +374,7 @@ async function main() {
       http: { me, rawCryptoHttp: raw, expressJsonwebtoken: peer, refresh },
       rawRotationPerSecond: { normal: rawRotation, full: rawRotationFull, normalWithoutCheckpoints: rawRotationNoCheckpoints },
       signIn: { perSecond: signIns, parts },
+      postgres,
       rssPeakMb: rssMb,
       webInitialJsGzipKb: jsKb,
       ratios,

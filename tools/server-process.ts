@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { spawnListening } from "./listening.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -18,10 +17,6 @@ export interface ServerProcess {
   output(): string;
   /** Resolves once a line of its output contains `text` (at once if one already does). */
   waitForOutput(text: string): Promise<void>;
-  /** Reads the server's database (read-only), to assert on stored state. */
-  query(sql: string): unknown[];
-  /** Writes to the server's database: for what a test cannot wait for, such as a sign-in made minutes ago. */
-  execute(sql: string): void;
   /** Sends SIGTERM (once) and resolves with the exit code; the data folder stays. */
   terminate(): Promise<number | null>;
   /** SIGKILL: the process dies where it stands, mid-request, as in a crash. */
@@ -45,16 +40,6 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   });
   const origin = `http://localhost:${url.port}`;
 
-  /** A connection of the test's own to the server's database, beside the server's (WAL allows it). */
-  const withDatabase = <T>(options: { readonly: boolean }, use: (db: Database.Database) => T): T => {
-    const db = new Database(join(dataDir, "auth.db"), { readonly: options.readonly, fileMustExist: true });
-    try {
-      db.pragma("busy_timeout = 5000");
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
   const waitForOutput = (text: string) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -80,8 +65,6 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     dataDir,
     output,
     waitForOutput,
-    query: (sql) => withDatabase({ readonly: true }, (db) => db.prepare(sql).all()),
-    execute: (sql) => withDatabase({ readonly: false }, (db) => void db.exec(sql)),
     terminate,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
