@@ -195,6 +195,29 @@ function commit(): string {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** Accounts as they are in use: one per refresh connection and sign-in client, each with its own passkey. */
+async function signUpAccounts(server: ServerProcess) {
+  const accounts: SoftwareAuthenticator[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
+  return { accounts, token: (await signIn(server.origin, accounts[0]!)).accessToken };
+}
+
+/** Refresh at full load, each connection holding a session of its own account. */
+function refreshRun(server: ServerProcess, accounts: SoftwareAuthenticator[]): Promise<HttpResult> {
+  return medianRun(async () => {
+    const cookies: string[] = [];
+    for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie);
+    return refreshLoad(server.pid, server.origin, cookies);
+  });
+}
+
+/** Completed sign-ins per second, median of RUNS runs. */
+async function signInRun(server: ServerProcess, accounts: SoftwareAuthenticator[]): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await signInThroughput(server.origin, accounts.slice(0, SIGN_IN_CONCURRENCY)));
+  return median(runs);
+}
+
 /** The same scenarios on PostgreSQL (a server of its own, started here), and its raw rotation baselines. */
 async function measurePostgres() {
   console.log("PostgreSQL: starting a server …");
@@ -203,17 +226,11 @@ async function measurePostgres() {
     const url = await database.createDatabase();
     const server = await startServer({ ACCESS_TOKEN_TTL: "3600", DATABASE_URL: url, KEY_ENCRYPTION_SECRET: "bench-only-secret-0123456789abcdefghijkl" });
     try {
-      const accounts: SoftwareAuthenticator[] = [];
-      for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
-      const token = (await signIn(server.origin, accounts[0]!)).accessToken;
+      const { accounts, token } = await signUpAccounts(server);
       console.log("PostgreSQL: GET /api/me …");
       const me = await medianRun(() => getWithToken(server.pid, `${server.origin}${ROUTES.me}`, token));
       console.log("PostgreSQL: POST /auth/refresh …");
-      const refresh = await medianRun(async () => {
-        const cookies: string[] = [];
-        for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie);
-        return refreshLoad(server.pid, server.origin, cookies);
-      });
+      const refresh = await refreshRun(server, accounts);
       console.log("PostgreSQL: raw rotation (pg, postgres.js) …");
       const rawRuns: number[] = [];
       for (let i = 0; i < RUNS; i++)
@@ -225,9 +242,7 @@ async function measurePostgres() {
         concurrency: RAW_POSTGRES_CLIENTS,
       });
       console.log("PostgreSQL: passkey sign-in …");
-      const signInRuns: number[] = [];
-      for (let i = 0; i < RUNS; i++) signInRuns.push(await signInThroughput(server.origin, accounts.slice(0, SIGN_IN_CONCURRENCY)));
-      return { me, refresh, rawRotation: median(rawRuns), rawRotationPostgresJs, signIns: median(signInRuns) };
+      return { me, refresh, rawRotation: median(rawRuns), rawRotationPostgresJs, signIns: await signInRun(server, accounts) };
     } finally {
       await server.stop();
     }
@@ -244,10 +259,7 @@ async function main() {
   const rss = sampleRss(server.pid);
   const baselines: ChildProcess[] = [];
   try {
-    // One account per connection (refresh) and per sign-in client, each with its own passkey.
-    const accounts: SoftwareAuthenticator[] = [];
-    for (let i = 0; i < CONNECTIONS; i++) accounts.push(await signUp(server.origin, `bench-${i}`));
-    const token = (await signIn(server.origin, accounts[0]!)).accessToken;
+    const { accounts, token } = await signUpAccounts(server);
 
     const jwks = (await (await fetch(`${server.origin}${ROUTES.jwks}`)).json()) as { keys: unknown[] };
     const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: server.origin };
@@ -262,23 +274,13 @@ async function main() {
     console.log("Express + jsonwebtoken …");
     const peer = await medianRun(() => getWithToken(express.pid, express.url, token));
     console.log("POST /auth/refresh …");
-    const refresh = await medianRun(async () => {
-      const cookies: string[] = [];
-      for (const account of accounts) cookies.push((await signIn(server.origin, account)).cookie);
-      return refreshLoad(server.pid, server.origin, cookies);
-    });
+    const refresh = await refreshRun(server, accounts);
     console.log("raw better-sqlite3 rotation …");
     const rawRotation = median(Array.from({ length: RUNS }, () => measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL" })));
     const rawRotationFull = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "FULL" });
     const rawRotationNoCheckpoints = measureRawRotation({ seconds: DURATION_SECONDS, synchronous: "NORMAL", checkpoints: "none" });
     console.log("passkey sign-in …");
-    const signInAccounts = accounts.slice(0, SIGN_IN_CONCURRENCY);
-    const signIns = median(
-      await Array.from({ length: RUNS }).reduce<Promise<number[]>>(
-        async (acc) => [...(await acc), await signInThroughput(server.origin, signInAccounts)],
-        Promise.resolve([]),
-      ),
-    );
+    const signIns = await signInRun(server, accounts);
     console.log("sign-in parts …");
     const parts = await measureSignInParts();
     const postgres = await measurePostgres();

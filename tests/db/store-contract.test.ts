@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import type { Config } from "../../server/config.ts";
 import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
 import type { NewRefreshToken, PasskeyRecord, SigningKeyRecord, Store, UserRecord } from "../../server/db/store.ts";
 import { createDatabase } from "../../tools/postgres-server.ts";
@@ -17,46 +18,23 @@ interface Engine {
   name: string;
   /** Whether rate-limit windows are shared between connections (instances). SQLite: one process owns a file, and counts in its memory. */
   sharedRateLimits: boolean;
-  /** Two connections to one fresh database, and a way to remove it. */
-  open(): Promise<{ a: OpenedStore; b: OpenedStore; dispose(): Promise<void> }>;
+  /** A fresh database, and what removes it once both connections are closed. */
+  create(): Promise<{ config: Pick<Config, "database">; remove(): void }>;
 }
 
 const ENGINES: Engine[] = [
   {
     name: "SQLite",
     sharedRateLimits: false,
-    open: async () => {
+    create: async () => {
       const dir = mkdtempSync(join(tmpdir(), "store-contract-"));
-      const config = { database: { engine: "sqlite" as const, path: join(dir, "auth.db") } };
-      const a = await openStore(config);
-      const b = await openStore(config);
-      return {
-        a,
-        b,
-        dispose: async () => {
-          await a.close();
-          await b.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return { config: { database: { engine: "sqlite", path: join(dir, "auth.db") } }, remove: () => rmSync(dir, { recursive: true, force: true }) };
     },
   },
   {
     name: "PostgreSQL",
     sharedRateLimits: true,
-    open: async () => {
-      const config = { database: { engine: "postgres" as const, url: await createDatabase(inject("postgresAdminUrl")) } };
-      const a = await openStore(config);
-      const b = await openStore(config);
-      return {
-        a,
-        b,
-        dispose: async () => {
-          await a.close();
-          await b.close();
-        },
-      };
-    },
+    create: async () => ({ config: { database: { engine: "postgres", url: await createDatabase(inject("postgresAdminUrl")) } }, remove: () => undefined }),
   },
 ];
 
@@ -124,14 +102,20 @@ async function openSession(store: Store, userId: string, passkeyId: string | nul
 describe.each(ENGINES)("Store contract on $name", (engine) => {
   let a: Store;
   let b: Store;
-  let dispose: () => Promise<void>;
+  let opened: OpenedStore[];
+  let remove: () => void;
   beforeEach(async () => {
-    const opened = await engine.open();
-    ({ dispose } = opened);
-    a = opened.a.store;
-    b = opened.b.store;
+    const database = await engine.create();
+    remove = database.remove;
+    // Two connections to one database: two instances.
+    opened = [await openStore(database.config), await openStore(database.config)];
+    a = opened[0]!.store;
+    b = opened[1]!.store;
   });
-  afterEach(() => dispose());
+  afterEach(async () => {
+    for (const connection of opened) await connection.close();
+    remove();
+  });
 
   it("never leaves zero active admins when two admins demote each other at once", async () => {
     const [root, alice] = [await signedUp(a, { role: "admin" }), await signedUp(a, { role: "admin" })];

@@ -1,10 +1,11 @@
 // Passkeys on PostgreSQL: lookups by credential, the signature counter that only moves forward,
 // names, and deletion that never removes a user's last passkey.
 import { and, asc, count, eq, ne, sql } from "drizzle-orm";
+import { toPasskey, toPasskeyRow } from "../rows.ts";
 import type { Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, sessions } from "./schema.ts";
-import { isLive, isUniqueViolation, lockUser, revokeSessions, toPasskey, toPasskeyRow } from "./shared.ts";
+import { isLive, isUniqueViolation, lockUser, revokeSessions } from "./shared.ts";
 
 const p = sql.placeholder;
 

@@ -2,9 +2,9 @@
 // and the statements one aggregate runs inside another's transaction.
 import { and, desc, eq, gt, inArray, isNull } from "drizzle-orm";
 import type { SessionEndReason } from "../../../shared/audit-events.ts";
-import type { AuditEventInput, PasskeyRecord } from "../store.ts";
+import type { AuditEventInput } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
-import { auditEvents, type passkeys, sessions, users } from "./schema.ts";
+import { auditEvents, sessions, users } from "./schema.ts";
 
 /** A transaction, or the database itself: the statements below run in either. */
 export type Executor = Pick<PostgresDb, "select" | "insert" | "update" | "delete" | "execute">;
@@ -26,14 +26,6 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const e = (error as { cause?: unknown }).cause ?? error;
   const { code, constraint: violated } = e as { code?: string; constraint?: string };
   return code === "23505" && violated === constraint;
-}
-
-export function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
-  return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
-}
-
-export function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
-  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
 }
 
 export function auditRow(event: AuditEventInput): typeof auditEvents.$inferInsert {

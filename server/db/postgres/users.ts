@@ -1,17 +1,13 @@
 // Users on PostgreSQL: lookups, the admin list, sign-up with the first passkey, and role or block
 // changes that never leave the platform without an active admin.
 import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { containsPattern, toPasskeyRow } from "../rows.ts";
 import type { Store, UserRecord, UserSummary } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, users } from "./schema.ts";
-import { isUniqueViolation, liveSessionIdsOfUser, revokeSessions, toPasskeyRow, userColumns } from "./shared.ts";
+import { isUniqueViolation, liveSessionIdsOfUser, revokeSessions, userColumns } from "./shared.ts";
 
 const p = sql.placeholder;
-
-/** `%term%` for LIKE, with the wildcards in `term` itself escaped (paired with ESCAPE '\\'). */
-function containsPattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 export function postgresUsers(db: PostgresDb): Store["users"] {
   const byUsername = db

@@ -3,8 +3,9 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, sessions } from "../schema.ts";
+import { toPasskey, toPasskeyRow } from "../rows.ts";
 import type { Store } from "../store.ts";
-import { isLive, isUniqueViolation, p, type SqliteShared, toPasskey, toPasskeyRow, WRITER } from "./shared.ts";
+import { isLive, isUniqueViolation, p, type SqliteShared, WRITER } from "./shared.ts";
 
 export function sqlitePasskeys(db: SqliteDb, shared: SqliteShared): Store["passkeys"] {
   const byCredentialId = db

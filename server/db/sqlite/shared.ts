@@ -3,8 +3,8 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { SessionEndReason } from "../../../shared/audit-events.ts";
 import type { SqliteDb } from "../client.ts";
-import { auditEvents, type passkeys, sessions, users } from "../schema.ts";
-import type { AuditEventInput, PasskeyRecord } from "../store.ts";
+import { auditEvents, sessions, users } from "../schema.ts";
+import type { AuditEventInput } from "../store.ts";
 
 export const p = sql.placeholder;
 
@@ -30,14 +30,6 @@ export const isLive = (now: ReturnType<typeof p>) => and(isNull(sessions.revoked
 export function isUniqueViolation(error: unknown, column: string): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === "SQLITE_CONSTRAINT_UNIQUE" && (e.message ?? "").includes(column);
-}
-
-export function toPasskey(row: typeof passkeys.$inferSelect): PasskeyRecord {
-  return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
-}
-
-export function toPasskeyRow(passkey: PasskeyRecord): typeof passkeys.$inferInsert {
-  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
 }
 
 /** Statements other aggregates run inside their own transactions. */

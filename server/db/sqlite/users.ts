@@ -3,13 +3,9 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, users } from "../schema.ts";
+import { containsPattern, toPasskeyRow } from "../rows.ts";
 import type { Store, UserRecord, UserSummary } from "../store.ts";
-import { isUniqueViolation, p, type SqliteShared, toPasskeyRow, userColumns, WRITER } from "./shared.ts";
-
-/** `%term%` for LIKE, with the wildcards in `term` itself escaped (paired with ESCAPE '\\'). */
-function containsPattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+import { isUniqueViolation, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
 
 export function sqliteUsers(db: SqliteDb, shared: SqliteShared): Store["users"] {
   const usernameContains = sql`${users.username} LIKE ${p("pattern")} ESCAPE '\\'`;

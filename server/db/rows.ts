@@ -1,0 +1,19 @@
+// How records and rows differ the same way on every engine: a passkey's public key is stored as
+// bytes and its transports as JSON text; a search term becomes a LIKE pattern.
+import type { PasskeyRecord } from "./store.ts";
+
+/** A passkey row as both engines store it. */
+type PasskeyRow = Omit<PasskeyRecord, "publicKey" | "transports"> & { publicKey: Buffer; transports: string };
+
+export function toPasskey(row: PasskeyRow): PasskeyRecord {
+  return { ...row, publicKey: new Uint8Array(row.publicKey), transports: JSON.parse(row.transports) as string[] };
+}
+
+export function toPasskeyRow(passkey: PasskeyRecord): PasskeyRow {
+  return { ...passkey, publicKey: Buffer.from(passkey.publicKey), transports: JSON.stringify(passkey.transports) };
+}
+
+/** `%term%` for LIKE, with the wildcards in `term` itself escaped (paired with ESCAPE '\\'). */
+export function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
