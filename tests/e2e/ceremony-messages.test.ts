@@ -1,5 +1,5 @@
 // What a person reads when a passkey ceremony cannot run or does not finish.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { launchChromium, pageWithAuthenticator, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { signUpInBrowser } from "../helpers/web-flows.ts";
@@ -9,11 +9,15 @@ let browser: BrowserSession;
 
 beforeAll(async () => {
   server = await startServer();
+});
+// Each test has a browser profile of its own.
+beforeEach(async () => {
   browser = await launchChromium();
 });
-
+afterEach(async () => {
+  await browser.close();
+});
 afterAll(async () => {
-  await browser?.close();
   await server?.stop();
 });
 
