@@ -238,6 +238,32 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    name: "login CSRF: another site's form posts the attacker's own sign-in",
+    expected: "refused (403 csrf_rejected, or 415); no cookie set",
+    async run(ctx) {
+      // The attacker signs a challenge with their own passkey, then has the victim's browser post
+      // it from a self-submitting text/plain form on their site: a cookie set by the answer would
+      // sign the victim into the attacker's account.
+      const attacker = await newAccount(ctx);
+      const assertion = await attacker.authenticator.authenticate(await loginOptions(attacker));
+      const victim = new HttpClient(ctx.base);
+      const sent = await victim.post(ROUTES.loginVerify, {
+        rawBody: JSON.stringify(assertion),
+        headers: { origin: EVIL_ORIGIN, "sec-fetch-site": "cross-site", "content-type": "text/plain" },
+      });
+      const cookieSet = sent.headers.getSetCookie().some((cookie) => cookie.startsWith("__Host-refresh=") && !/max-age=0/i.test(cookie));
+      return { observed: `${describe(sent)}${cookieSet ? ", cookie set" : ""}`, pass: (sent.status === 403 || sent.status === 415) && !cookieSet };
+    },
+  },
+  {
+    name: "JSON body sent as text/plain",
+    expected: "415 unsupported_media_type",
+    async run(ctx) {
+      const client = new HttpClient(ctx.base);
+      return refused(await client.post(ROUTES.loginOptions, { rawBody: "{}", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
+    },
+  },
+  {
     name: "access token with alg none",
     expected: "401 token_invalid",
     async run(ctx) {

@@ -13,6 +13,7 @@ import { responseHeaders, SECURITY_HEADERS } from "./middleware/response-headers
 import { metricsRoutes } from "./routes/metrics.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
+import { sameOriginOnly } from "./middleware/same-origin.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -77,6 +78,8 @@ export function createApp(appDeps: AppDeps) {
       return next();
     });
   }
+  // Cross-site attempts are refused before they cost a rate-limit count.
+  app.use("/auth/*", sameOriginOnly(deps.config.origins));
   app.use("/auth/*", rateLimitByIp(deps.rateLimits.ip));
 
   app.route("/", registrationRoutes(deps));

@@ -5,6 +5,7 @@ import type { ErrorCode } from "../shared/error-codes.ts";
 export const STATUS_BY_CODE = {
   invalid_request: 400,
   body_too_large: 413,
+  unsupported_media_type: 415,
   not_found: 404,
   method_not_allowed: 405,
   rate_limited: 429,
@@ -39,6 +40,7 @@ export const STATUS_BY_CODE = {
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   invalid_request: "The request is malformed.",
   body_too_large: "The request body is too large.",
+  unsupported_media_type: "Send the body as JSON (Content-Type: application/json).",
   not_found: "Not found.",
   method_not_allowed: "This method is not allowed on this route.",
   rate_limited: "Too many requests; try again later.",

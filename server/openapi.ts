@@ -73,7 +73,8 @@ export function buildOpenApiDocument(config: Pick<Config, "issuer" | "rpName">):
 function describeOperation(operationId: string, operation: Operation): Record<string, unknown> {
   const errors = new Set<ErrorCode>([...ACCESS_ERRORS[operation.access], ...(operation.errors ?? [])]);
   if (operation.recentVerification) errors.add("reauthentication_required");
-  if (operation.body) for (const code of ["invalid_request", "body_too_large"] as const) errors.add(code);
+  if (operation.body) for (const code of ["invalid_request", "body_too_large", "unsupported_media_type"] as const) errors.add(code);
+  if (operation.path.startsWith("/auth/") && operation.method !== "get") errors.add("csrf_rejected");
   if (operation.query) errors.add("invalid_request");
   if (operation.path.startsWith("/auth/")) errors.add("rate_limited");
 

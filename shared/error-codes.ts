@@ -4,6 +4,7 @@
 export const ERROR_CODES = [
   "invalid_request",
   "body_too_large",
+  "unsupported_media_type",
   "not_found",
   "method_not_allowed",
   "rate_limited",

@@ -79,7 +79,7 @@ export class HttpClient {
 
   private headers(options: SendOptions): Record<string, string> {
     const headers: Record<string, string> = { origin: this.origin, "sec-fetch-site": "same-origin", ...options.headers };
-    if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
+    if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] ??= "application/json";
     const cookie = options.refreshCookie === undefined ? this.refreshCookie : options.refreshCookie;
     if (cookie) headers.cookie = `${REFRESH_COOKIE_NAME}=${cookie}`;
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;

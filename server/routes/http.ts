@@ -20,6 +20,9 @@ export async function readBody<TSchema extends v.GenericSchema>(c: Context, sche
   const text = await c.req.text();
   let json: unknown = {};
   if (text.trim() !== "") {
+    // JSON only: a body in another type (a cross-site form's text/plain) is never read as JSON.
+    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (mediaType !== "application/json") throw new AppError("unsupported_media_type");
     try {
       json = JSON.parse(text);
     } catch {

@@ -7,32 +7,33 @@ import { endSessionByRefreshToken, revokeAllSessions, rotateRefreshToken } from 
 import { AppError } from "../errors.ts";
 import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
 import { requireUser } from "../middleware/require-user.ts";
-import { sameOriginOnly } from "../middleware/same-origin.ts";
 import { clearRefreshCookie, readRefreshCookie, respondWithSession } from "./http.ts";
 
 export function sessionLifecycleRoutes(deps: AuthDeps) {
-  const sameOrigin = sameOriginOnly(deps.config.origins);
-  return new Hono<AppEnv>()
-    .post(ROUTES.refresh, sameOrigin, async (c) => {
-      const presented = readRefreshCookie(c);
-      if (!presented) throw new AppError("refresh_token_missing");
-      try {
-        return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.var.requestContext));
-      } catch (error) {
-        // A refused token is dead for good: drop it so the browser stops sending it.
-        if (error instanceof AppError) clearRefreshCookie(c);
-        throw error;
-      }
-    })
-    .post(ROUTES.logout, sameOrigin, async (c) => {
-      const presented = readRefreshCookie(c);
-      if (presented) await endSessionByRefreshToken(deps, presented, c.var.requestContext);
-      clearRefreshCookie(c);
-      return c.body(null, 204);
-    })
-    .post(ROUTES.logoutAll, requireUser(deps), requireRecentVerification(deps), async (c) => {
-      await revokeAllSessions(deps, { userId: c.var.auth.userId, reason: "logout_all", context: c.var.requestContext });
-      clearRefreshCookie(c);
-      return c.body(null, 204);
-    });
+  return (
+    new Hono<AppEnv>()
+      // Same-origin checked for every state-changing /auth/* route in app.ts.
+      .post(ROUTES.refresh, async (c) => {
+        const presented = readRefreshCookie(c);
+        if (!presented) throw new AppError("refresh_token_missing");
+        try {
+          return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.var.requestContext));
+        } catch (error) {
+          // A refused token is dead for good: drop it so the browser stops sending it.
+          if (error instanceof AppError) clearRefreshCookie(c);
+          throw error;
+        }
+      })
+      .post(ROUTES.logout, async (c) => {
+        const presented = readRefreshCookie(c);
+        if (presented) await endSessionByRefreshToken(deps, presented, c.var.requestContext);
+        clearRefreshCookie(c);
+        return c.body(null, 204);
+      })
+      .post(ROUTES.logoutAll, requireUser(deps), requireRecentVerification(deps), async (c) => {
+        await revokeAllSessions(deps, { userId: c.var.auth.userId, reason: "logout_all", context: c.var.requestContext });
+        clearRefreshCookie(c);
+        return c.body(null, 204);
+      })
+  );
 }

@@ -114,7 +114,7 @@ export class TestBrowser {
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { origin: this.origin, "sec-fetch-site": "same-origin", ...options.headers };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.body !== undefined) headers["content-type"] ??= "application/json";
     if (this.refreshCookie) headers.cookie = `${REFRESH_COOKIE_NAME}=${this.refreshCookie}`;
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
     const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);

@@ -1,6 +1,7 @@
 // The HTTP edges every route shares: error shape, unknown routes and methods, body limits, rate
 // limits, security headers, and what an internal failure shows.
 import { afterEach, describe, expect, it } from "vitest";
+import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
 import { createTestApp, json, tableCounts, type TestApp } from "../helpers/harness.ts";
 
@@ -84,5 +85,44 @@ describe("HTTP protocol", () => {
     expect(body).toEqual({ error: { code: "internal", message: "Something went wrong on our side." } });
     expect(t.unexpectedErrors).toHaveLength(1);
     t.close = async () => undefined;
+  });
+});
+
+describe("cross-site and non-JSON requests", () => {
+  const CROSS_SITE = { origin: "https://evil.example", "sec-fetch-site": "cross-site" };
+  const stateChangingAuthRoutes = Object.values(OPERATIONS)
+    .filter((operation) => operation.path.startsWith("/auth/") && operation.method === "post")
+    .map((operation) => operation.path);
+
+  it.each(stateChangingAuthRoutes)("refuses a cross-site POST %s with 403 csrf_rejected, changing nothing", async (path) => {
+    t = await createTestApp();
+    const before = await tableCounts(t.db);
+    const response = await t.browser().post(path, { body: {}, headers: CROSS_SITE });
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.code).toBe("csrf_rejected");
+    expect(await tableCounts(t.db)).toEqual(before);
+  });
+
+  it("refuses a sign-in posted by another site's text/plain form (login CSRF) and sets no cookie", async () => {
+    t = await createTestApp();
+    // The attacker's own account and passkey, signed for a challenge of their own.
+    const attacker = t.browser();
+    await attacker.signUp("mallory");
+    const options = await json(await attacker.post(ROUTES.loginOptions, { body: {} }));
+    const assertion = await attacker.authenticator.authenticate(options);
+    const victim = t.browser();
+    const response = await victim.post(ROUTES.loginVerify, { body: JSON.stringify(assertion), headers: { ...CROSS_SITE, "content-type": "text/plain" } });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(victim.refreshCookie).toBeUndefined();
+  });
+
+  it("refuses a JSON route's body sent as text/plain with 415 unsupported_media_type, changing nothing", async () => {
+    t = await createTestApp();
+    const before = await tableCounts(t.db);
+    const response = await t.browser().post(ROUTES.registerOptions, { body: JSON.stringify({ username: "alice" }), headers: { "content-type": "text/plain" } });
+    expect(response.status).toBe(415);
+    expect((await json(response)).error.code).toBe("unsupported_media_type");
+    expect(await tableCounts(t.db)).toEqual(before);
   });
 });
