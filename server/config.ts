@@ -100,6 +100,11 @@ export function loadConfig(env: Env): Config {
   }
   if (keyEncryptionSecret === undefined && production) {
     problems.push("KEY_ENCRYPTION_SECRET is required when NODE_ENV=production; make one with: openssl rand -base64 48");
+  } else if (keyEncryptionSecret === undefined && origins.some((origin) => new URL(origin).hostname !== "localhost")) {
+    // A deployment people reach: the secret must not be written next to the database it protects.
+    problems.push(
+      "KEY_ENCRYPTION_SECRET is required when an ORIGIN is not localhost (a deployment people reach): a generated one would be kept next to the database it protects; make one with: openssl rand -base64 48",
+    );
   } else if (keyEncryptionSecret === undefined && database.engine === "postgres") {
     problems.push(
       "KEY_ENCRYPTION_SECRET is required with PostgreSQL: every instance must decrypt the same signing keys, so the secret cannot be made and kept by one of them; give all instances the same one, made with: openssl rand -base64 48",

@@ -36,10 +36,11 @@ describe("loadConfig", () => {
 
   it("derives the origin from PORT and the RP ID from the first origin", () => {
     expect(loadConfig({ PORT: "8080" }).origins).toEqual(["http://localhost:8080"]);
-    const config = loadConfig({ ORIGIN: "https://auth.example.com,https://app.example.com", RP_ID: "example.com" });
+    const secret = { KEY_ENCRYPTION_SECRET: "s".repeat(40) };
+    const config = loadConfig({ ...secret, ORIGIN: "https://auth.example.com,https://app.example.com", RP_ID: "example.com" });
     expect(config.origins).toEqual(["https://auth.example.com", "https://app.example.com"]);
     expect(config.rpId).toBe("example.com");
-    expect(loadConfig({ ORIGIN: "https://auth.example.com" }).rpId).toBe("auth.example.com");
+    expect(loadConfig({ ...secret, ORIGIN: "https://auth.example.com" }).rpId).toBe("auth.example.com");
   });
 
   it("reads ADMIN_USERNAMES as a lower-cased comma list", () => {
@@ -55,7 +56,8 @@ describe("loadConfig", () => {
     [{ ORIGIN: "not a url" }, /ORIGIN/],
     [{ ORIGIN: "https://example.com/app" }, /bare origin/],
     [{ ORIGIN: "http://example.com" }, /https/],
-    [{ ORIGIN: "https://auth.example.com", RP_ID: "other.com" }, /RP_ID/],
+    [{ ORIGIN: "https://auth.example.com", RP_ID: "other.com", KEY_ENCRYPTION_SECRET: "s".repeat(40) }, /RP_ID/],
+    [{ ORIGIN: "https://auth.example.com" }, /KEY_ENCRYPTION_SECRET is required when an ORIGIN is not localhost/],
     [{ DATABASE_URL: "mysql://db/auth" }, /DATABASE_URL/],
     [{ DATABASE_URL: "postgres://db/auth" }, /KEY_ENCRYPTION_SECRET is required with PostgreSQL/],
     [{ KEY_ENCRYPTION_SECRET: "short" }, /at least 32/],
@@ -64,6 +66,12 @@ describe("loadConfig", () => {
     const found = problems(env);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(message);
+  });
+
+  it("requires KEY_ENCRYPTION_SECRET when an ORIGIN is not localhost, so no secret is written beside the database it protects", () => {
+    expect(problems({ ORIGIN: "https://auth.example.com" }).join("\n")).toMatch(/KEY_ENCRYPTION_SECRET is required when an ORIGIN is not localhost/);
+    expect(problems({ ORIGIN: "http://localhost:3000,https://auth.example.com", RP_ID: "localhost" }).join("\n")).toMatch(/KEY_ENCRYPTION_SECRET/);
+    expect(loadConfig({ ORIGIN: "http://localhost:4000" }).keyEncryptionSecret).toBeUndefined(); // local development keeps its generated one
   });
 
   it("reports every bad variable at once", () => {
