@@ -2,6 +2,7 @@
 // ceremonies that name one (username), counted in the store so they hold across instances. Past a limit: 429 rate_limited with Retry-After, and the
 // RateLimit-Policy / RateLimit fields (draft-ietf-httpapi-ratelimit-headers) naming the limit
 // that refused ("ip" or "account"), so a client can tell the two apart.
+import { isIPv4, isIPv6 } from "node:net";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
@@ -41,10 +42,15 @@ export class RateLimiter {
 }
 
 export interface RateLimits {
-  /** Per client IP (as resolved by requestContext, so through trusted proxies only). */
+  /** Per client IP (as resolved by requestContext, so through trusted proxies only); IPv6 per /64. */
   ip: RateLimiter;
   /** Per account name, whatever IPs the attempts come from; unknown names count like known ones. */
   account: RateLimiter;
+  /**
+   * Per account name for recovery alone: naming a person in sign-in or sign-up attempts must not
+   * use up their way back in.
+   */
+  recovery: RateLimiter;
 }
 
 export function createRateLimits(
@@ -54,12 +60,13 @@ export function createRateLimits(
   return {
     ip: new RateLimiter("ip", config.rateLimitPerMinute, deps),
     account: new RateLimiter("account", config.rateLimitPerAccountPerMinute, deps),
+    recovery: new RateLimiter("recovery", config.rateLimitPerAccountPerMinute, deps),
   };
 }
 
 export function rateLimitByIp(limiter: RateLimiter) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    await limiter.hit(c.var.requestContext.ip ?? "unknown");
+    await limiter.hit(addressBlock(c.var.requestContext.ip));
     await next();
   });
 }
@@ -67,4 +74,29 @@ export function rateLimitByIp(limiter: RateLimiter) {
 /** Counts an attempt on the account `username` names (already normalised). */
 export async function limitAccount(limits: RateLimits, username: string): Promise<void> {
   await limits.account.hit(username, "Too many attempts for this account. Try again in a minute.");
+}
+
+/** Counts a recovery attempt on the account `username` names, in recovery's own windows. */
+export async function limitRecovery(limits: RateLimits, username: string): Promise<void> {
+  await limits.recovery.hit(username, "Too many recovery attempts for this account. Try again in a minute.");
+}
+
+/**
+ * The block one client is counted by: an IPv4 address, or the /64 of an IPv6 one (RFC 6177: one
+ * subscriber gets at least a /64, so counting single addresses would give one client 2^64 windows).
+ */
+export function addressBlock(ip: string | null): string {
+  if (ip === null) return "unknown";
+  if (isIPv4(ip)) return ip;
+  if (!isIPv6(ip)) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
+  const [head = "", tail = ""] = ip.toLowerCase().split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === "" ? [] : tail.split(":");
+  const groups = ip.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

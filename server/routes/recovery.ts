@@ -8,7 +8,7 @@ import { finishRecovery, redeemRecoveryCode, startRecoveryRegistration } from ".
 import { issueRecoveryCodes } from "../auth/recovery-codes.ts";
 import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
 import { requireUser } from "../middleware/require-user.ts";
-import { limitAccount } from "../middleware/rate-limit.ts";
+import { limitRecovery } from "../middleware/rate-limit.ts";
 import { readBody, respondWithSession, type RouteDeps } from "./http.ts";
 
 export function recoveryRoutes(deps: RouteDeps) {
@@ -16,7 +16,7 @@ export function recoveryRoutes(deps: RouteDeps) {
   return new Hono<AppEnv>()
     .post(ROUTES.recover, async (c) => {
       const { username, code } = await readBody(c, OPERATIONS.recover.body);
-      await limitAccount(deps.rateLimits, username);
+      await limitRecovery(deps.rateLimits, username);
       return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
     })
     .post(ROUTES.recoverOptions, async (c) => {

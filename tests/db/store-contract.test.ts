@@ -254,6 +254,16 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect((await b.signingKeys.list()).filter((key) => key.retiredAt === null)).toHaveLength(1);
   });
 
+  it("keeps a rate-limit window in use when a flood of fresh keys fills the table", async () => {
+    const windowMs = 60_000;
+    await a.rateLimits.hit({ key: "account:target", now: NOW, windowMs });
+    for (let i = 0; i < 11_000; i++) {
+      await a.rateLimits.hit({ key: `account:fresh-${i}`, now: NOW, windowMs });
+      if (i % 1000 === 0) await a.rateLimits.hit({ key: "account:target", now: NOW, windowMs });
+    }
+    expect((await a.rateLimits.hit({ key: "account:target", now: NOW, windowMs })).count).toBe(13);
+  });
+
   it("counts every rate-limit hit once, in one window per key, from every instance at once", async () => {
     const stores = engine.sharedRateLimits ? [a, b] : [a];
     const windowMs = 60_000;

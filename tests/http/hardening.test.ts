@@ -50,6 +50,26 @@ describe("rate limits", () => {
     expect(statuses).toEqual([401, 401, 429]);
   });
 
+  it("keeps recovery's own per-account limit: naming a person in sign-in attempts does not block their recovery", async () => {
+    t = await createTestApp({ RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "3", TRUST_PROXY_HOPS: "1" });
+    const browser = t.browser();
+    for (let i = 0; i < 4; i++) await browser.post(ROUTES.loginOptions, { body: { username: "alice" }, ...from(`198.51.100.${i}`) });
+    expect((await browser.post(ROUTES.loginOptions, { body: { username: "alice" }, ...from("198.51.100.9") })).status).toBe(429);
+    const recovery = await browser.post(ROUTES.recover, { body: { username: "alice", code: "AAAA-BBBB-CCCC" }, ...from("192.0.2.1") });
+    expect(recovery.status).toBe(401); // refused for its code, not rate-limited
+  });
+
+  it("counts an IPv6 client by its /64: fresh addresses in one /64 share a window, another /64 has its own", async () => {
+    t = await createTestApp({ RATE_LIMIT_PER_MINUTE: "2", TRUST_PROXY_HOPS: "1" });
+    const browser = t.browser();
+    const statuses = [];
+    for (const address of ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:0db8:0001:0002:abcd::1"]) {
+      statuses.push((await browser.post(ROUTES.loginOptions, { body: {}, ...from(address) })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await browser.post(ROUTES.loginOptions, { body: {}, ...from("2001:db8:1:3::1") })).status).toBe(200);
+  });
+
   it("ignores X-Forwarded-For unless TRUST_PROXY_HOPS is set: a client cannot pick its own IP", async () => {
     t = await createTestApp({ RATE_LIMIT_PER_MINUTE: "2" });
     const browser = t.browser();
