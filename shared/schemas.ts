@@ -31,12 +31,20 @@ export const Username = v.pipe(
   v.regex(/^[a-z0-9](?:[a-z0-9._@+-]*[a-z0-9])?$/, "may use letters, digits and . _ @ + - (not at the ends)"),
 );
 
+/**
+ * Text people name things with, shown by authenticators, the account page and the audit log: no
+ * control characters, and no format characters (bidirectional overrides and isolates that make a
+ * name read backwards, zero-width spaces, BOMs) nor line separators, except the zero-width joiner
+ * and non-joiner that emoji sequences and several scripts need.
+ */
+const SHOWN_TEXT = /^(?:[\u200C\u200D]|[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}])*$/u;
+const SHOWN_TEXT_MESSAGE = "must not contain control, bidirectional or other invisible format characters";
+
 export const DisplayName = v.pipe(
   v.string(),
   v.trim(),
   v.maxLength(DISPLAY_NAME_MAX_LENGTH, `must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`),
-  // No control characters: the name is shown by authenticators and in the audit log.
-  v.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+  v.regex(SHOWN_TEXT, SHOWN_TEXT_MESSAGE),
 );
 
 export const RegisterOptionsRequest = v.strictObject({
@@ -122,7 +130,7 @@ export const PasskeyRename = v.strictObject({
     v.trim(),
     v.minLength(1, "must not be empty"),
     v.maxLength(PASSKEY_NAME_MAX_LENGTH, `must be at most ${PASSKEY_NAME_MAX_LENGTH} characters`),
-    v.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+    v.regex(SHOWN_TEXT, SHOWN_TEXT_MESSAGE),
   ),
 });
 

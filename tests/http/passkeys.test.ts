@@ -144,6 +144,21 @@ describe("PATCH /api/passkeys/:id", () => {
     expect(await auditCount("passkey_renamed")).toBe(1);
   });
 
+  it("refuses a name with bidirectional or invisible format characters, and keeps emoji joiners", async () => {
+    const [passkey] = (await list()).passkeys;
+    const rename = (name: string) => alice.request("PATCH", routePath(ROUTES.passkey, { id: passkey.id }), { bearer: token, body: { name } });
+    // U+202E RIGHT-TO-LEFT OVERRIDE shows "laptop\u202Eexe.txt" as "laptoptxt.exe"; U+2066 isolates; U+200B hides.
+    for (const name of ["laptop\u202Eexe.txt", "a\u2066b\u2069", "zero\u200Bwidth", "line\u2028break", "b\uFEFFom"]) {
+      const response = await rename(name);
+      expect(response.status, JSON.stringify(name)).toBe(400);
+      expect((await json(response)).error.code).toBe("invalid_request");
+    }
+    expect((await list()).passkeys[0].name).toBe(passkey.name);
+    const family = "Family iPad \u{1F468}\u200D\u{1F469}\u200D\u{1F467}";
+    expect((await rename(family)).status).toBe(204);
+    expect((await list()).passkeys[0].name).toBe(family);
+  });
+
   it("answers 404 for another user's passkey and leaves its name", async () => {
     const bob = t.browser();
     const bobToken = (await bob.signUp("bob")).accessToken;

@@ -58,6 +58,7 @@ describe("POST /auth/register/options", () => {
     ["a non-string username", { username: 42 }],
     ["an unknown field", { username: "alice", admin: true }],
     ["a display name with control characters", { username: "alice", displayName: "a\u0000b" }],
+    ["a display name with a bidirectional override", { username: "alice", displayName: "Bob\u202Enimda" }],
   ])("refuses %s with 400 invalid_request and stores nothing", async (_name, body) => {
     const before = await tableCounts(t.db);
     const response = await t.browser().post(ROUTES.registerOptions, { body });
