@@ -215,7 +215,9 @@ async function snapshot(): Promise<Record<string, string>> {
       .map((row) => [JSON.stringify(row), row] as const)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, row]) => row);
-  return Object.fromEntries(await Promise.all((await t.db.tables()).map(async (name) => [name, JSON.stringify(sorted(await rows(name)))] as const)));
+  const snapshot: Record<string, string> = {};
+  for (const name of await t.db.tables()) snapshot[name] = JSON.stringify(sorted(await rows(name))); // one connection: one query at a time
+  return snapshot;
 }
 
 const changedTables = (before: Record<string, string>, after: Record<string, string>) => Object.keys(after).filter((table) => before[table] !== after[table]);
