@@ -41,7 +41,7 @@ export async function startSession(deps: AuthDeps, input: { user: UserRecord; pa
   const expiresAt = now + deps.config.sessionMaxAgeSeconds * 1000;
   const idleExpiresAt = idleExpiry(deps, now, expiresAt);
   const { token, record } = newRefreshToken(sessionId, null, now);
-  const evicted = await deps.store.sessions.create(
+  const created = await deps.store.sessions.create(
     {
       id: sessionId,
       userId: input.user.id,
@@ -55,7 +55,12 @@ export async function startSession(deps: AuthDeps, input: { user: UserRecord; pa
     record,
     { maxPerUser: deps.config.maxSessionsPerUser, now },
   );
-  for (const evictedId of evicted) {
+  if (created === null) {
+    // The passkey was deleted while this sign-in ran: a refusal, audited, never a 500.
+    await recordAuditEvent(deps, input.context, { type: "sign_in_failed", userId: input.user.id, detail: { reason: "passkey_not_found" } });
+    throw new AppError("passkey_not_found");
+  }
+  for (const evictedId of created.evicted) {
     await recordAuditEvent(deps, input.context, {
       type: "session_evicted",
       userId: input.user.id,

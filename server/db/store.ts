@@ -235,9 +235,11 @@ export interface Store {
   sessions: {
     /**
      * Creates a session with its first refresh token, then revokes the oldest live sessions past
-     * `maxPerUser` (the new one always stays); returns their ids. One writer transaction.
+     * `maxPerUser` (the new one always stays); returns their ids. One writer transaction (on
+     * PostgreSQL the user's row locked, as passkey deletion does). Null, and nothing written, when
+     * the session's passkey is gone: deleted while the sign-in that used it was running.
      */
-    create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<string[]>;
+    create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<{ evicted: string[] } | null>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
     findState(sessionId: string): Promise<SessionState | null>;
     /** How many sessions, of all users, are neither revoked nor expired. */

@@ -169,6 +169,27 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(await a.passkeys.listForUser(alice.id)).toHaveLength(1);
   });
 
+  it("opens no session on a passkey deleted while its sign-in ran, and writes nothing", async () => {
+    const { user: alice, passkey: first } = await signedUp(a);
+    const second = passkey(alice.id);
+    expect(await a.passkeys.insert(second)).toBe("created");
+    expect((await b.passkeys.deleteUnlessLast({ id: second.id, userId: alice.id, keepSessionId: "", now: NOW })).outcome).toBe("deleted");
+    const id = randomUUID();
+    const session = {
+      id,
+      userId: alice.id,
+      passkeyId: second.id,
+      createdAt: NOW,
+      idleExpiresAt: NOW + HOUR,
+      expiresAt: NOW + 24 * HOUR,
+      userAgent: null,
+      ip: null,
+    };
+    expect(await a.sessions.create(session, token(id), { maxPerUser: 10, now: NOW })).toBeNull();
+    expect(await a.sessions.findState(id)).toBeNull();
+    expect((await openSession(a, alice.id, first.id)).id).toBeTruthy(); // its other passkey still signs in
+  });
+
   it("keeps at most the session limit live when sessions are opened at once", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
     await Promise.all(Array.from({ length: 6 }, (_, i) => openSession(i % 2 ? a : b, alice.id, key.id, 3)));

@@ -79,12 +79,16 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     create: async (session, token, { maxPerUser, now }) =>
       db.transaction(async (tx) => {
         await lockUser(tx, session.userId);
+        if (session.passkeyId !== null) {
+          const [passkey] = await tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.id, session.passkeyId));
+          if (!passkey) return null;
+        }
         await tx.insert(sessions).values({ ...session, lastUsedAt: session.createdAt, verifiedAt: session.createdAt });
         await tx.insert(refreshTokens).values(token);
         const others = (await liveSessionIdsOfUser(tx, session.userId, now)).filter((id) => id !== session.id);
         const evicted = others.slice(maxPerUser - 1);
         await revokeSessions(tx, evicted, "session_limit", now);
-        return evicted;
+        return { evicted };
       }),
     findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
     findState: async (id) => ((await state.execute({ id }))[0] as SessionState | undefined) ?? null,

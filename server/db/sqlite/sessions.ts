@@ -23,6 +23,11 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       ip: p("ip"),
     })
     .prepare();
+  const passkeyExists = db
+    .select({ id: passkeys.id })
+    .from(passkeys)
+    .where(eq(passkeys.id, p("id")))
+    .prepare();
   const insertToken = db
     .insert(refreshTokens)
     .values({ id: p("id"), sessionId: p("sessionId"), tokenHash: p("tokenHash"), parentId: p("parentId"), createdAt: p("createdAt") })
@@ -131,13 +136,14 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     // One writer transaction: the cap is counted and enforced with no other session created between.
     create: async (session, token, { maxPerUser, now }) =>
       db.transaction(() => {
+        if (session.passkeyId !== null && !passkeyExists.get({ id: session.passkeyId })) return null;
         insertSession.run(session);
         insertToken.run(token);
         // The new session always stays; the oldest of the others go past the limit.
         const others = shared.liveSessionIdsOfUser(session.userId, now).filter((id) => id !== session.id);
         const evicted = others.slice(maxPerUser - 1);
         shared.revokeSessions(evicted, "session_limit", now);
-        return evicted;
+        return { evicted };
       }, WRITER),
     findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
     findState: async (id) => (state.get({ id }) as SessionState | undefined) ?? null,
