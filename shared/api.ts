@@ -222,6 +222,9 @@ export const OPERATIONS = {
     tag: "Account",
     access: "bearer",
     summary: "Revoke one of the user's sessions (another user's id is 404)",
+    description:
+      "Ending a session other than this one needs a recent passkey verification, as signing out everywhere does (one at a time is the same act); ending this one is signing out and needs none.",
+    recentVerification: true,
     success: { status: 204, description: "Revoked." },
     errors: ["not_found"],
   },
@@ -305,6 +308,7 @@ export const OPERATIONS = {
     tag: "Admin",
     access: "admin",
     summary: "Change a user's role or block / unblock them (blocking ends their sessions)",
+    recentVerification: true,
     body: AdminUserPatch,
     success: { status: 200, schema: AdminUser, description: "The user after the change." },
     errors: ["not_found", "last_admin", "cannot_block_self"],

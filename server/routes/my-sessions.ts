@@ -5,6 +5,7 @@ import type { SessionInfo } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { revokeSession } from "../auth/sessions.ts";
+import { isRecentlyVerified } from "../auth/step-up.ts";
 import { AppError } from "../errors.ts";
 import { requireUser } from "../middleware/require-user.ts";
 
@@ -30,6 +31,9 @@ export function mySessionsRoutes(deps: AuthDeps) {
     })
     .delete(ROUTES.session, signedIn, async (c) => {
       const id = c.req.param("id");
+      // One rule with sign out everywhere: ending another session needs a fresh passkey proof,
+      // or a thief at an unlocked screen could end the owner's other sessions one at a time.
+      if (id !== c.var.auth.sessionId && !isRecentlyVerified(deps, c.var.auth.verifiedAt)) throw new AppError("reauthentication_required");
       // Another user's session is answered exactly like a missing one.
       if ((await deps.store.sessions.findOwner(id)) !== c.var.auth.userId) throw new AppError("not_found", { message: "No such session." });
       await revokeSession(deps, { sessionId: id, userId: c.var.auth.userId, reason: "revoked_by_user", context: c.var.requestContext });

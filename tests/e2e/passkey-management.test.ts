@@ -15,7 +15,7 @@ async function device(): Promise<AuthenticatorPage> {
 }
 
 beforeAll(async () => {
-  server = await startClockedServer({});
+  server = await startClockedServer({ ADMIN_USERNAMES: "root" });
 });
 afterAll(async () => {
   for (const browser of browsers) await browser.close();
@@ -129,5 +129,27 @@ describe("step-up before a sensitive action", () => {
     expect(sessions.map((row) => row.revoked_at !== null)).toEqual([true]); // one session, no new one, ended
     const events = (await server.store.audit.list({ userId: dave.id, limit: 50 })).reverse().map((event) => event.type);
     expect(events.filter((type) => type === "step_up_verified" || type === "sessions_revoked_all")).toEqual(["step_up_verified", "sessions_revoked_all"]);
+  });
+});
+
+describe("step-up in the admin console", () => {
+  it("asks the admin for the passkey again before a role change when the sign-in is minutes old, then makes it", async () => {
+    const member = await device();
+    await signUpInBrowser(member.page, server.origin, { username: "erin" });
+    const admin = await device();
+    await signUpInBrowser(admin.page, server.origin, { username: "root" });
+    await admin.page.click("#admin-link");
+    await admin.page.waitForSelector("tr[data-username='erin']");
+    server.clock.advance(301); // the admin's sign-in is now over five minutes old (its token still valid)
+    const steps = recordApiResponses(admin.page);
+    await admin.page.click("tr[data-username='erin'] button:has-text('Make admin')");
+    await admin.page.waitForSelector("tr[data-username='erin'] button:has-text('Make user')");
+    expect(steps.filter((step) => step.startsWith("/auth/") || step.startsWith("/api/admin/users/"))).toEqual([
+      expect.stringMatching(/^\/api\/admin\/users\/.+ 403$/),
+      "/auth/step-up/options 200",
+      "/auth/step-up/verify 204",
+      expect.stringMatching(/^\/api\/admin\/users\/.+ 200$/),
+    ]);
+    expect((await server.store.users.findByUsername("erin"))!.role).toBe("admin");
   });
 });

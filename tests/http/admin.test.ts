@@ -127,6 +127,19 @@ describe("PATCH /api/admin/users/:id", () => {
     expect(users.filter((u) => u.role === "admin" && u.blockedAt === null)).toHaveLength(1);
   });
 
+  it("requires a recent passkey verification to change a role or block someone, which a step-up gives", async () => {
+    t.clock.advance(301); // the admin's sign-in is over five minutes old; the token still valid
+    const refused = await patchUser(root, rootToken, aliceId, { role: "admin" });
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error.code).toBe("reauthentication_required");
+    expect(await roleOf(aliceId)).toBe("user");
+    expect((await patchUser(root, rootToken, aliceId, { blocked: true })).status).toBe(403);
+    const options = await json(await root.post(ROUTES.stepUpOptions, { bearer: rootToken }));
+    expect((await root.post(ROUTES.stepUpVerify, { bearer: rootToken, body: await root.authenticator.authenticate(options) })).status).toBe(204);
+    expect((await patchUser(root, rootToken, aliceId, { role: "admin" })).status).toBe(200);
+    expect(await roleOf(aliceId)).toBe("admin");
+  });
+
   it("refuses to let an admin block themselves with 409 cannot_block_self", async () => {
     await patchUser(root, rootToken, aliceId, { role: "admin" });
     const response = await patchUser(root, rootToken, rootId, { blocked: true });
