@@ -3,6 +3,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AuditEventInput, Store } from "./db/store.ts";
 
+/** How stale the live-session gauge may be. */
+const ACTIVE_SESSIONS_RECOUNT_SECONDS = 60;
+
 export interface Metrics {
   registry: Registry;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
@@ -58,12 +61,17 @@ export function createMetrics(options: { store: Store; now: () => number; proces
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
+  // Counted at most once a minute whatever the scrape rate: a count is a scan of the sessions table.
+  let sessionsCountedAt = Number.NEGATIVE_INFINITY;
   new Gauge({
     name: "auth_active_sessions",
-    help: "Sessions that are neither revoked nor expired.",
+    help: `Sessions that are neither revoked nor expired (recounted at most every ${ACTIVE_SESSIONS_RECOUNT_SECONDS} s).`,
     registers: [registry],
     async collect() {
-      this.set(await options.store.sessions.countLive(options.now()));
+      const now = options.now();
+      if (now - sessionsCountedAt < ACTIVE_SESSIONS_RECOUNT_SECONDS * 1000) return;
+      sessionsCountedAt = now;
+      this.set(await options.store.sessions.countLive(now));
     },
   });
   const events = new Counter({

@@ -1,5 +1,7 @@
-// GET /metrics: Prometheus text format. Open unless METRICS_TOKEN is set; then it needs that
-// token as a bearer (compared in constant time). Keep it off the public internet either way.
+// GET /metrics: Prometheus text format. With METRICS_TOKEN set it needs that token as a bearer
+// (compared in constant time); without one it answers only on a local-only listener (HOST
+// localhost, 127.0.0.1 or ::1), and is not found on any other: counts of sign-ins, failures and
+// sessions are nobody's business on the public internet.
 import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { ROUTES } from "../../shared/routes.ts";
@@ -8,8 +10,14 @@ import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 
-export function metricsRoutes(config: Pick<Config, "metricsToken">, metrics: Metrics) {
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1"]);
+
+export function metricsRoutes(config: Pick<Config, "metricsToken" | "host">, metrics: Metrics) {
+  const open = config.metricsToken === undefined && LOCAL_HOSTS.has(config.host);
   return new Hono<AppEnv>().get(ROUTES.metrics, async (c) => {
+    if (config.metricsToken === undefined && !open) {
+      throw new AppError("not_found", { message: "Set METRICS_TOKEN to scrape /metrics on a listener reachable beyond this machine." });
+    }
     if (config.metricsToken !== undefined && !bearerMatches(c.req.header("authorization"), config.metricsToken)) {
       throw new AppError("token_invalid", {
         message: "GET /metrics needs the METRICS_TOKEN as a bearer token.",

@@ -99,6 +99,7 @@ describe("Prometheus metrics at /metrics", () => {
     await browser.post(ROUTES.loginVerify, { body: assertion });
     await browser.post(ROUTES.loginVerify, { body: assertion }); // replay
     expect(await sample(t, 'auth_sign_in_failures_total{reason="challenge_not_found"}')).toBe(1);
+    t.clock.advance(60); // the live-session gauge is recounted at most once a minute
     expect(await sample(t, "auth_active_sessions")).toBe(3);
 
     const stale = browser.refreshCookie;
@@ -108,9 +109,31 @@ describe("Prometheus metrics at /metrics", () => {
     browser.refreshCookie = stale;
     expect((await browser.refresh()).status).toBe(401);
     expect(await sample(t, "auth_refresh_reuse_detected_total")).toBe(1);
+    t.clock.advance(60); // the live-session gauge is recounted at most once a minute
     expect(await sample(t, "auth_active_sessions")).toBe(2);
     expect(await sample(t, 'http_requests_total{method="POST",route="/auth/login/verify",status="400"}')).toBe(1);
     expect(await sample(t, 'http_request_duration_seconds_count{method="POST",route="/auth/login/verify"}')).toBe(3);
+  });
+
+  it("recounts live sessions at most once a minute, whatever the scrape rate", async () => {
+    t = await createTestApp();
+    const browser = t.browser();
+    await browser.signUp("alice");
+    expect(await sample(t, "auth_active_sessions")).toBe(1);
+    await browser.signIn();
+    expect(await sample(t, "auth_active_sessions")).toBe(1); // the same minute: no new scan
+    t.clock.advance(60);
+    expect(await sample(t, "auth_active_sessions")).toBe(2);
+  });
+
+  it("is not found on a listener beyond this machine unless METRICS_TOKEN is set", async () => {
+    t = await createTestApp({ HOST: "0.0.0.0" });
+    const hidden = await t.app.request(ROUTES.metrics);
+    expect(hidden.status).toBe(404);
+    expect((await json(hidden)).error.code).toBe("not_found");
+    await t.close();
+    t = await createTestApp({ HOST: "0.0.0.0", METRICS_TOKEN: "scrape-secret-0123456789" });
+    expect((await t.app.request(ROUTES.metrics, { headers: { authorization: "Bearer scrape-secret-0123456789" } })).status).toBe(200);
   });
 
   it("needs METRICS_TOKEN as a bearer when it is set", async () => {
