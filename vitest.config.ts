@@ -5,7 +5,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    testTimeout: 15_000,
+    // A budget, not an assertion: browser and multi-process tests share 2 cores with everything
+    // else the run does (both projects at once), and nothing here waits on the wall clock.
+    testTimeout: 60_000,
     hookTimeout: 120_000,
     globalSetup: ["tests/helpers/global-setup.ts"],
     projects: [

@@ -12,7 +12,10 @@ import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
 
-const DECOY_CREDENTIAL_ID_BYTES = 32;
+/** Credential ID lengths real authenticators make (platform passkeys 16-32 bytes, security keys 64). */
+const DECOY_CREDENTIAL_ID_BYTES = [16, 20, 32, 32, 64] as const;
+/** Transports as browsers report them: getTransports() is sorted lexicographically (WebAuthn §5.2.1.2). */
+const DECOY_TRANSPORTS = [["hybrid", "internal"], ["hybrid", "internal"], ["internal"], ["nfc", "usb"], ["hybrid", "nfc", "usb"]] as const;
 /** Decoy lists hold 1 to this many credentials, like real accounts. */
 const MAX_DECOY_CREDENTIALS = 3;
 
@@ -24,10 +27,16 @@ const MAX_DECOY_CREDENTIALS = 3;
 function decoyCredentials(decoyKey: Uint8Array, username: string): CredentialDescriptor[] {
   const mac = (label: string) => createHmac("sha256", decoyKey).update(`${label}:${username}`).digest();
   const count = 1 + (mac("count")[0]! % MAX_DECOY_CREDENTIALS);
-  return Array.from({ length: count }, (_, i) => ({
-    credentialId: mac(`credential:${i}`).subarray(0, DECOY_CREDENTIAL_ID_BYTES).toString("base64url"),
-    transports: ["internal", "hybrid"],
-  }));
+  return Array.from({ length: count }, (_, i) => {
+    const shape = mac(`shape:${i}`);
+    const bytes = DECOY_CREDENTIAL_ID_BYTES[shape[0]! % DECOY_CREDENTIAL_ID_BYTES.length]!;
+    return {
+      credentialId: Buffer.concat([mac(`credential:${i}`), mac(`credential:${i}:more`)])
+        .subarray(0, bytes)
+        .toString("base64url"),
+      transports: [...DECOY_TRANSPORTS[shape[1]! % DECOY_TRANSPORTS.length]!],
+    };
+  });
 }
 
 /** Request options for an assertion, with a challenge of `purpose`. */
@@ -47,8 +56,9 @@ export async function requestOptions(
 
 export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): Promise<PublicKeyCredentialRequestOptionsJSON> {
   if (request.username === undefined) return requestOptions(deps, { purpose: "authentication", userId: null, username: null, allow: [] });
+  // A blocked account is answered like any other: that it is blocked is said only after its
+  // passkey verified (verifyAssertion), never to whoever merely names it.
   const user = await deps.store.users.findByUsername(request.username);
-  if (user?.blockedAt != null) throw new AppError("account_blocked");
   const allow = user ? await deps.store.passkeys.listDescriptorsForUser(user.id) : decoyCredentials(deps.keys.decoyKey, request.username);
   return requestOptions(deps, { purpose: "authentication", userId: user?.id ?? null, username: request.username, allow });
 }

@@ -29,7 +29,8 @@ export async function redeemRecoveryCode(
     throw new AppError("recovery_failed");
   };
   if (!user) return fail("unknown_user");
-  if (user.blockedAt !== null) throw new AppError("account_blocked");
+  // Answered like a wrong code, and no code used: naming a blocked account tells nobody it is blocked.
+  if (user.blockedAt !== null) return fail("account_blocked");
   if (!isWellFormedRecoveryCode(code)) return fail("malformed_code");
   if (!(await deps.store.recovery.useCode(user.id, hashRecoveryCode(deps.keys.recoveryCodeKey, user.id, code), now))) return fail("wrong_code");
 

@@ -188,10 +188,15 @@ describe("blocking an account", () => {
     expect(sessions.map((row) => row.revoked_reason)).toEqual(["account_blocked"]);
   });
 
-  it("refuses to start a sign-in for the blocked username", async () => {
-    const response = await alice.post(ROUTES.loginOptions, { body: { username: "alice" } });
+  it("answers sign-in options for the blocked username like any other's, and refuses only once its passkey verified", async () => {
+    const options = await alice.post(ROUTES.loginOptions, { body: { username: "alice" } });
+    expect(options.status).toBe(200);
+    const body = await json(options);
+    expect(body.allowCredentials).toHaveLength(1);
+    const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(body) });
     expect(response.status).toBe(403);
     expect((await json(response)).error.code).toBe("account_blocked");
+    expect(response.headers.getSetCookie().filter((cookie) => /^__Host-refresh=[^;]/.test(cookie))).toEqual([]);
   });
 
   it("refuses to finish a username-less sign-in", async () => {

@@ -38,7 +38,7 @@ describe("POST /auth/login/options", () => {
     expect(options.allowCredentials.map((c: { id: string }) => c.id)).toEqual([...alice.authenticator.credentials.keys()]);
   });
 
-  it("answers an unknown username like a known one, with a stable decoy credential", async () => {
+  it("answers an unknown username like a known one, with stable decoys shaped like real credentials", async () => {
     const known = await t.browser().post(ROUTES.loginOptions, { body: { username: "alice" } });
     const unknown = await t.browser().post(ROUTES.loginOptions, { body: { username: "nobody" } });
     const unknownAgain = await loginOptions(t.browser(), { username: "nobody" });
@@ -47,12 +47,23 @@ describe("POST /auth/login/options", () => {
     expect(Object.keys(unknownBody).sort()).toEqual(Object.keys(knownBody).sort());
     expect(unknownBody.allowCredentials.length).toBeGreaterThanOrEqual(1);
     expect(unknownBody.allowCredentials.length).toBeLessThanOrEqual(3);
-    for (const decoy of unknownBody.allowCredentials) {
-      expect(decoy.id.length).toBe(knownBody.allowCredentials[0].id.length);
-      expect(decoy.transports).toEqual(knownBody.allowCredentials[0].transports);
-      expect(decoy.type).toBe("public-key");
-    }
     expect(unknownAgain.allowCredentials).toEqual(unknownBody.allowCredentials);
+    // Across many names, decoys vary as real credentials do: ID lengths authenticators make, and
+    // transports sorted as getTransports() reports them (WebAuthn §5.2.1.2), never one fixed shape.
+    const lengths = new Set<number>();
+    const transportSets = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const { allowCredentials } = await loginOptions(t.browser(), { username: `nobody-${i}` });
+      for (const decoy of allowCredentials) {
+        expect(decoy.type).toBe("public-key");
+        expect([...decoy.transports].sort()).toEqual(decoy.transports);
+        lengths.add(Buffer.from(decoy.id, "base64url").length);
+        transportSets.add(decoy.transports.join(","));
+      }
+    }
+    expect([...lengths].every((n) => [16, 20, 32, 64].includes(n))).toBe(true);
+    expect(lengths.size).toBeGreaterThan(2);
+    expect(transportSets.size).toBeGreaterThan(2);
   });
 
   it("purges expired challenges when issuing new ones", async () => {

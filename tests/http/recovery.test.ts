@@ -123,6 +123,17 @@ describe("recovering the account with a grant", () => {
     expect((await device.refresh()).status).toBe(401);
   });
 
+  it("answers a blocked account's recovery like a wrong code, and uses no code", async () => {
+    const alice = (await t.store.users.findByUsername("alice"))!;
+    const context = { ip: null, userAgent: null };
+    await changeAccount(t, { targetId: alice.id, blocked: true, actorId: null, context });
+    const [blocked, wrong] = [await redeem(codes[0]!), await redeem("AAAA-BBBB-CCCC")];
+    expect(blocked.status).toBe(wrong.status);
+    expect((await json(blocked)).error).toEqual((await json(wrong)).error);
+    await changeAccount(t, { targetId: alice.id, blocked: false, actorId: null, context });
+    expect((await redeem(codes[0]!)).status).toBe(200); // the code was not used up
+  });
+
   it("refuses a grant taken before the account was blocked, and registers nothing", async () => {
     const { recoveryToken } = await json(await redeem(codes[0]!));
     const device = t.browser();
