@@ -5,7 +5,11 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
 import { hashSecretToken } from "../../server/auth/secrets.ts";
+import { POSTGRES_MIGRATIONS_FOLDER } from "../../server/paths.ts";
 import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
 import { ROUTES } from "../../shared/routes.ts";
 import { SoftwareAuthenticator } from "../../tools/authenticator.ts";
@@ -68,7 +72,13 @@ function sessionIdOf(accessToken: string): string {
 }
 
 describe("three instances on one PostgreSQL", () => {
-  it("start together on an empty database and publish one signing key", async () => {
+  it("start together on an empty database, migrate it exactly once, and publish one signing key", async () => {
+    const journal = JSON.parse(readFileSync(join(POSTGRES_MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    const applied = (await client.query("SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations")).rows[0].n;
+    await client.end();
+    expect(applied).toBe(journal.entries.length);
     const jwks = await Promise.all(instances.map(async (instance) => (await fetch(`${instance.origin}${ROUTES.jwks}`)).json()));
     const kids = jwks.map((set) => (set as { keys: { kid: string }[] }).keys.map((key) => key.kid));
     expect(kids[0]).toHaveLength(1);
