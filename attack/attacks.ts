@@ -141,6 +141,7 @@ export const ATTACKS: Attack[] = [
   forgedAssertion("user presence (UP) missing", "400 passkey_verification_failed", { userPresent: false }),
   forgedAssertion("user verification (UV) missing", "400 passkey_verification_failed", { userVerified: false }),
   forgedAssertion("backed up (BS=1) without backup eligibility (BE=0)", "400 passkey_verification_failed", { backupEligible: false, backedUp: true }),
+  forgedAssertion("backup eligibility (BE) changed since registration", "400 passkey_verification_failed", { backupEligible: true }),
   forgedAssertion("clientData type webauthn.create on a sign-in", "400 passkey_verification_failed", { type: "webauthn.create" }),
   {
     name: "signature counter regression",

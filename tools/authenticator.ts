@@ -55,6 +55,8 @@ export interface StoredCredential {
   privateKey: KeyObject;
   publicKey: KeyObject;
   counter: number;
+  /** Fixed when the credential is made (WebAuthn §6.1.3): its assertions carry the same BE flag. */
+  backupEligible: boolean;
 }
 
 const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest();
@@ -78,7 +80,7 @@ export class SoftwareAuthenticator {
     const credentialId = forgery.credentialId ? Buffer.from(forgery.credentialId, "base64url") : randomBytes(forgery.credentialIdBytes ?? 32);
     const id = b64url(credentialId);
     const counter = forgery.counter ?? 0;
-    this.credentials.set(id, { id, rpId, userHandle: options.user.id, privateKey, publicKey, counter });
+    this.credentials.set(id, { id, rpId, userHandle: options.user.id, privateKey, publicKey, counter, backupEligible: forgery.backupEligible ?? false });
 
     const jwk = publicKey.export({ format: "jwk" });
     const coseKey = new Map<number, number | Uint8Array>([
@@ -134,7 +136,7 @@ export class SoftwareAuthenticator {
     const counter = forgery.counter ?? (this.counterMode === "increment" ? credential.counter + 1 : 0);
     credential.counter = Math.max(credential.counter, counter);
 
-    const authData = this.authDataPrefix(rpId, forgery, counter, 0);
+    const authData = this.authDataPrefix(rpId, { backupEligible: credential.backupEligible, ...forgery }, counter, 0);
     const clientDataJSON = this.clientData("webauthn.get", options.challenge, forgery);
     const signedData = Buffer.concat([authData, sha256(Buffer.from(clientDataJSON, "base64url"))]);
     // ES256 in WebAuthn is an ASN.1 DER ECDSA signature (WebAuthn §6.5.6), node's default.

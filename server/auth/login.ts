@@ -133,7 +133,12 @@ export async function verifyAssertion(
     throw new AppError("passkey_verification_failed", { cause });
   }
   if (!verification.verified) throw new AppError("passkey_verification_failed");
-  const { newCounter, credentialBackedUp } = verification.authenticationInfo;
+  const { newCounter, credentialBackedUp, credentialDeviceType } = verification.authenticationInfo;
+  // WebAuthn L3 §6.1.3 / §7.2: backup eligibility is fixed when the credential is made; an
+  // assertion whose BE flag differs from what registration stored is not that credential's.
+  if (credentialDeviceType !== passkey.deviceType) {
+    throw new AppError("passkey_verification_failed", { message: "The passkey's backup eligibility differs from when it was registered." });
+  }
   // WebAuthn §7.2 step 22: a counter that does not grow signals a cloned authenticator. Synced
   // passkeys always report 0 and are exempt.
   if ((newCounter !== 0 || passkey.counter !== 0) && newCounter <= passkey.counter) {

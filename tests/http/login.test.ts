@@ -196,6 +196,22 @@ describe("POST /auth/login/verify", () => {
     expect((await t.store.passkeys.listForUser(aliceId))[0]!.counter).toBe(5);
   });
 
+  it("refuses an assertion whose backup eligibility differs from the one registered, either way", async () => {
+    const deviceBound = await alice.post(ROUTES.loginVerify, {
+      body: await alice.authenticator.authenticate(await loginOptions(alice), { backupEligible: true }),
+    });
+    expect(deviceBound.status).toBe(400);
+    expect((await json(deviceBound)).error.code).toBe("passkey_verification_failed");
+    const synced = t.browser();
+    await synced.signUp("carol", { backupEligible: true });
+    const lost = await synced.post(ROUTES.loginVerify, {
+      body: await synced.authenticator.authenticate(await loginOptions(synced), { backupEligible: false }),
+    });
+    expect(lost.status).toBe(400);
+    expect((await json(lost)).error.code).toBe("passkey_verification_failed");
+    expect((await synced.signIn()).accessToken).toBeDefined(); // not a refusal of the passkey itself
+  });
+
   it("keeps accepting a synced passkey that always reports counter 0", async () => {
     const synced = t.browser();
     synced.authenticator.counterMode = "zero";
