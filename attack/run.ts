@@ -1,4 +1,4 @@
-// npm run attack -- [--base URL] [--wait] [--only text]
+// npm run attack -- [--base URL] [--wait] [--only text] [--strict]
 // Attacks a running instance through its public HTTP contract with a software authenticator and
 // prints attack → expected → observed → result. Exits 1 when any attack got through (or could
 // not run), 0 when every one was refused as it should be. It creates accounts named attack-*.
@@ -6,13 +6,21 @@ import { parseArgs } from "node:util";
 import { ATTACKS, type AttackContext, type Outcome } from "./attacks.ts";
 import { HttpClient } from "../tools/http-client.ts";
 
-const USAGE = `usage: npm run attack -- [--base URL] [--wait] [--only TEXT]
+const USAGE = `usage: npm run attack -- [--base URL] [--wait] [--only TEXT] [--strict]
   --base URL   the instance to attack (default http://localhost:3000)
   --wait       also run attacks that wait for an expiry longer than 30 s (challenge, access token)
-  --only TEXT  run only the attacks whose name contains TEXT`;
+  --only TEXT  run only the attacks whose name contains TEXT
+  --strict     also require this platform's exact statuses and error codes (by default an attack
+               passes when it is refused with the right status class and nothing is issued)`;
 
 async function main(argv: string[]): Promise<number> {
-  const options = { base: { type: "string" }, wait: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean" } } as const;
+  const options = {
+    base: { type: "string" },
+    wait: { type: "boolean" },
+    only: { type: "string" },
+    strict: { type: "boolean" },
+    help: { type: "boolean" },
+  } as const;
   const parsed = (() => {
     try {
       return parseArgs({ args: argv, options }).values;
@@ -48,7 +56,12 @@ async function main(argv: string[]): Promise<number> {
     const row =
       "skipped" in outcome
         ? { name: attack.name, expected: attack.expected, observed: outcome.skipped, result: "skip" }
-        : { name: attack.name, expected: attack.expected, observed: outcome.observed, result: outcome.pass ? "PASS" : "FAIL" };
+        : {
+            name: attack.name,
+            expected: attack.expected,
+            observed: outcome.observed,
+            result: (args.strict ? (outcome.passStrict ?? outcome.pass) : outcome.pass) ? "PASS" : "FAIL",
+          };
     rows.push(row);
     console.log(`${row.result.padEnd(4)}  ${row.name}`);
   }

@@ -1,6 +1,8 @@
 // npm run attack, run as a real process against the real server: every attack is refused, and
 // the tool itself reports a failure (exit 1) when an instance lets one through.
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTACKS } from "../../attack/attacks.ts";
@@ -30,7 +32,7 @@ describe("npm run attack", () => {
     // Limits on, high enough not to slow the run; the expiry attacks, minutes away at the
     // defaults, are skipped here and run on a test clock below.
     server = await startServer({ RATE_LIMIT_PER_MINUTE: "400", RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "10" });
-    const result = await attack("--base", server.origin);
+    const result = await attack("--base", server.origin, "--strict");
     expect(result.output).toContain(`${ATTACKS.length - EXPIRY_ATTACKS.length} passed, 0 failed, ${EXPIRY_ATTACKS.length} skipped`);
     expect(result.code).toBe(0);
     for (const { name } of ATTACKS.filter((a) => !EXPIRY_ATTACKS.includes(a))) {
@@ -43,12 +45,43 @@ describe("npm run attack", () => {
     const clocked = await startClockedServer();
     try {
       const ctx = { base: new URL(clocked.origin), allowLongWaits: true, wait: async (ms: number) => clocked.clock.advance(ms / 1000) };
-      for (const expiry of EXPIRY_ATTACKS) expect({ name: expiry.name, ...(await expiry.run(ctx)) }).toMatchObject({ name: expiry.name, pass: true });
+      for (const expiry of EXPIRY_ATTACKS) {
+        expect({ name: expiry.name, ...(await expiry.run(ctx)) }).toMatchObject({ name: expiry.name, pass: true, passStrict: true });
+      }
       expect(clocked.unexpectedErrors).toEqual([]);
     } finally {
       await clocked.stop();
     }
   });
+
+  it("judges another implementation by what it refuses, not by our error codes, unless --strict", async () => {
+    // Another implementation of the contract at its own origin: the same answers under its own error codes.
+    const other = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== "host" && name !== "content-length")) as Record<
+        string,
+        string
+      >;
+      const answer = await fetch(new URL(req.url!, server!.origin), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      const text = (await answer.text()).replace(/"code":"([a-z_]+)"/g, '"code":"other_$1"');
+      res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/plain", "set-cookie": answer.headers.getSetCookie() });
+      res.end(text);
+    });
+    await new Promise<void>((resolve) => other.listen(0, "localhost", resolve));
+    try {
+      const base = `http://localhost:${(other.address() as AddressInfo).port}`;
+      server = await startServer({ ORIGIN: base });
+      const lenient = await attack("--base", base, "--only", "alg none");
+      expect(lenient.output).toMatch(/\| access token with alg none .*\| 401 other_token_invalid +\| PASS +\|/);
+      expect(lenient.code).toBe(0);
+      const strict = await attack("--base", base, "--only", "alg none", "--strict");
+      expect(strict.output).toMatch(/\| access token with alg none .*\| FAIL +\|/);
+      expect(strict.code).toBe(1);
+    } finally {
+      other.close();
+    }
+  }, 60_000);
 
   it("fails, naming the attack, when an instance lets one through (rate limits turned off)", async () => {
     server = await startServer({ RATE_LIMIT_PER_MINUTE: "0", RATE_LIMIT_PER_ACCOUNT_PER_MINUTE: "0" });
