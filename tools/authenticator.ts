@@ -16,6 +16,8 @@ const FLAG_BE = 0x08;
 const FLAG_BS = 0x10;
 const FLAG_AT = 0x40;
 const COSE_KTY_EC2 = 2;
+const COSE_KTY_RSA = 3;
+const COSE_ALG_RS256 = -257;
 const COSE_ALG_ES256 = -7;
 const COSE_CRV_P256 = 1;
 const COSE_ALG_ES384 = -35;
@@ -42,8 +44,11 @@ export interface Forgery {
   credentialId?: string;
   /** Registration: "packed" makes a valid self-attestation instead of "none". */
   attestationFormat?: "none" | "packed";
-  /** Registration: the key's algorithm (ES384 is one we never ask for). */
-  algorithm?: "ES256" | "ES384";
+  /** Registration: the key's algorithm (ES384 is one we never ask for; RS256 is what Windows Hello makes). */
+  algorithm?: "ES256" | "ES384" | "RS256";
+  /** Registration with RS256: the modulus size in bits (default 2048) and public exponent (default 65537). */
+  rsaModulusBits?: number;
+  rsaExponent?: number;
   /** Registration: length of a random credential ID in bytes (default 32). */
   credentialIdBytes?: number;
 }
@@ -76,20 +81,30 @@ export class SoftwareAuthenticator {
   async register(options: PublicKeyCredentialCreationOptionsJSON, forgery: Forgery = {}): Promise<RegistrationResponseJSON> {
     const rpId = forgery.rpId ?? options.rp.id!;
     const es384 = forgery.algorithm === "ES384";
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: es384 ? "P-384" : "P-256" });
+    const rsa = forgery.algorithm === "RS256";
+    const { privateKey, publicKey } = rsa
+      ? generateKeyPairSync("rsa", { modulusLength: forgery.rsaModulusBits ?? 2048, publicExponent: forgery.rsaExponent ?? 65537 })
+      : generateKeyPairSync("ec", { namedCurve: es384 ? "P-384" : "P-256" });
     const credentialId = forgery.credentialId ? Buffer.from(forgery.credentialId, "base64url") : randomBytes(forgery.credentialIdBytes ?? 32);
     const id = b64url(credentialId);
     const counter = forgery.counter ?? 0;
     this.credentials.set(id, { id, rpId, userHandle: options.user.id, privateKey, publicKey, counter, backupEligible: forgery.backupEligible ?? false });
 
     const jwk = publicKey.export({ format: "jwk" });
-    const coseKey = new Map<number, number | Uint8Array>([
-      [1, COSE_KTY_EC2],
-      [3, es384 ? COSE_ALG_ES384 : COSE_ALG_ES256],
-      [-1, es384 ? COSE_CRV_P384 : COSE_CRV_P256],
-      [-2, Buffer.from(jwk.x!, "base64url")],
-      [-3, Buffer.from(jwk.y!, "base64url")],
-    ]);
+    const coseKey = rsa
+      ? new Map<number, number | Uint8Array>([
+          [1, COSE_KTY_RSA],
+          [3, COSE_ALG_RS256],
+          [-1, Buffer.from(jwk.n!, "base64url")],
+          [-2, Buffer.from(jwk.e!, "base64url")],
+        ])
+      : new Map<number, number | Uint8Array>([
+          [1, COSE_KTY_EC2],
+          [3, es384 ? COSE_ALG_ES384 : COSE_ALG_ES256],
+          [-1, es384 ? COSE_CRV_P384 : COSE_CRV_P256],
+          [-2, Buffer.from(jwk.x!, "base64url")],
+          [-3, Buffer.from(jwk.y!, "base64url")],
+        ]);
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(credentialId.length);
     const authData = Buffer.concat([

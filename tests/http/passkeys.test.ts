@@ -123,6 +123,20 @@ describe("adding a passkey", () => {
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
   });
 
+  it("accepts an RS256 key of 2048 to 4096 bits with exponent 65537, and refuses a weak or oversized one", async () => {
+    for (const [forgery, status] of [
+      [{ rsaModulusBits: 1024 }, 400],
+      [{ rsaModulusBits: 2048, rsaExponent: 3 }, 400],
+      [{ rsaModulusBits: 4104 }, 400],
+      [{ rsaModulusBits: 2048 }, 201],
+    ] as const) {
+      const response = await addPasskey(secondDevice(), { algorithm: "RS256", ...forgery });
+      expect(response.status, JSON.stringify(forgery)).toBe(status);
+      if (status === 400) expect((await json(response)).error.code).toBe("passkey_verification_failed");
+    }
+    expect((await tableCounts(t.db)).passkeys).toBe(2);
+  });
+
   it("refuses a credential ID longer than 1023 bytes", async () => {
     const response = await addPasskey(secondDevice(), { credentialIdBytes: 1024 });
     expect(response.status).toBe(400);
