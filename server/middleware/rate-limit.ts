@@ -1,7 +1,8 @@
 // Fixed-window rate limits: per client IP on every /auth/* route, and per account on the
-// ceremonies that name one (username), counted in the store so they hold across instances. Past a limit: 429 rate_limited with Retry-After, and the
-// RateLimit-Policy / RateLimit fields (draft-ietf-httpapi-ratelimit-headers) naming the limit
-// that refused ("ip" or "account"), so a client can tell the two apart.
+// ceremonies that name one (username), counted in the store so they hold across instances. Past
+// a limit: 429 rate_limited with Retry-After, and the RateLimit-Policy / RateLimit fields
+// (draft-ietf-httpapi-ratelimit-headers) naming the limit that refused ("ip", "account" or
+// "recovery"), so a client can tell them apart.
 import { isIPv4, isIPv6 } from "node:net";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";

@@ -1,7 +1,7 @@
 // Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
 // lookups, rotation and the grace replacement (each one statement: one round trip, one commit,
 // its audit row included), and revocation.
-import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, users } from "./schema.ts";
@@ -142,14 +142,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
           ),
         );
       }),
-    revoke: async (sessionId, reason, now) =>
-      (
-        await db
-          .update(sessions)
-          .set({ revokedAt: now, revokedReason: reason })
-          .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
-          .returning({ id: sessions.id })
-      ).length === 1,
+    revoke: async (sessionId, reason, now) => (await revokeSessions(db, [sessionId], reason, now)).length === 1,
     revokeAllForUser: async (userId, reason, now) =>
       (
         await db

@@ -54,13 +54,15 @@ export async function liveSessionIdsOfUser(executor: Executor, userId: string, n
   return rows.map((row) => row.id);
 }
 
-/** Revokes those of `ids` still live. */
-export async function revokeSessions(executor: Executor, ids: readonly string[], reason: SessionEndReason, now: number): Promise<void> {
-  if (ids.length === 0) return;
-  await executor
+/** Revokes those of `ids` not revoked yet, in one statement; returns the ones it revoked. */
+export async function revokeSessions(executor: Executor, ids: readonly string[], reason: SessionEndReason, now: number): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const revoked = await executor
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(inArray(sessions.id, [...ids]), isNull(sessions.revokedAt)));
+    .where(and(inArray(sessions.id, [...ids]), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.map((row) => row.id);
 }
 
 /** Locks the user's row until the transaction ends: their passkey and session changes queue behind each other. */

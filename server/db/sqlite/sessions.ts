@@ -126,11 +126,6 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .set({ lastUsedAt: sql`${p("now")}`, idleExpiresAt: sql`${p("idleExpiresAt")}` })
     .where(eq(sessions.id, p("id")))
     .prepare();
-  const revoke = db
-    .update(sessions)
-    .set({ revokedAt: sql`${p("now")}`, revokedReason: sql`${p("reason")}` })
-    .where(and(eq(sessions.id, p("id")), isNull(sessions.revokedAt)))
-    .prepare();
 
   return {
     // One writer transaction: the cap is counted and enforced with no other session created between.
@@ -169,7 +164,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         shared.writeAudit(audit);
         return true;
       }),
-    revoke: async (sessionId, reason, now) => revoke.run({ id: sessionId, reason, now }).changes === 1,
+    revoke: async (sessionId, reason, now) => shared.revokeSessions([sessionId], reason, now).length === 1,
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(() => {
         const live = shared.liveSessionIdsOfUser(userId, now);

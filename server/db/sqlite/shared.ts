@@ -37,8 +37,8 @@ export interface SqliteShared {
   writeAudit(event: AuditEventInput): void;
   /** The user's live sessions, newest first. */
   liveSessionIdsOfUser(userId: string, now: number): string[];
-  /** Revokes those of `ids` still live. */
-  revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): void;
+  /** Revokes those of `ids` not revoked yet; returns the ones it revoked. */
+  revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): string[];
 }
 
 export function prepareShared(db: SqliteDb): SqliteShared {
@@ -77,8 +77,6 @@ export function prepareShared(db: SqliteDb): SqliteShared {
         createdAt: event.createdAt,
       }),
     liveSessionIdsOfUser: (userId, now) => liveSessionIds.all({ userId, now }).map((row) => row.id),
-    revokeSessions: (ids, reason, now) => {
-      for (const id of ids) revokeSession.run({ id, reason, now });
-    },
+    revokeSessions: (ids, reason, now) => ids.filter((id) => revokeSession.run({ id, reason, now }).changes === 1),
   };
 }
