@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ATTACKS } from "../../attack/attacks.ts";
 import { type ServerProcess, startServer } from "../../tools/server-process.ts";
 import { startClockedServer } from "../helpers/clocked-server.ts";
+import { escapeRegExp } from "../helpers/text.ts";
 
 const run = promisify(execFile);
 const EXPIRY_ATTACKS = ATTACKS.filter((attack) => attack.name.startsWith("expired "));
@@ -104,7 +105,3 @@ describe("npm run attack", () => {
     expect(result).toMatchObject({ code: 2, output: expect.stringContaining("npm start") });
   });
 });
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ATTACKS } from "../../attack/attacks.ts";
+import { escapeRegExp } from "../helpers/text.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const document = readFileSync(join(ROOT, "THREAT_MODEL.md"), "utf8");
@@ -46,7 +47,3 @@ describe("THREAT_MODEL.md", () => {
     expect(document).toContain(`for ${ATTACKS.length} attacks`);
   });
 });
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -158,6 +158,12 @@ export class TestBrowser {
     return expectOk(response);
   }
 
+  /** A step-up with this browser's passkey (POST step-up options, then verify); the verify answer. */
+  async stepUp(bearer: string): Promise<Response> {
+    const options = await json(await this.post(ROUTES.stepUpOptions, { bearer }));
+    return this.post(ROUTES.stepUpVerify, { bearer, body: await this.authenticator.authenticate(options) });
+  }
+
   async refresh(): Promise<Response> {
     return this.post(ROUTES.refresh);
   }

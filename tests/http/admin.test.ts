@@ -134,8 +134,7 @@ describe("PATCH /api/admin/users/:id", () => {
     expect((await json(refused)).error.code).toBe("reauthentication_required");
     expect(await roleOf(aliceId)).toBe("user");
     expect((await patchUser(root, rootToken, aliceId, { blocked: true })).status).toBe(403);
-    const options = await json(await root.post(ROUTES.stepUpOptions, { bearer: rootToken }));
-    expect((await root.post(ROUTES.stepUpVerify, { bearer: rootToken, body: await root.authenticator.authenticate(options) })).status).toBe(204);
+    expect((await root.stepUp(rootToken)).status).toBe(204);
     expect((await patchUser(root, rootToken, aliceId, { role: "admin" })).status).toBe(200);
     expect(await roleOf(aliceId)).toBe("admin");
   });
