@@ -15,8 +15,8 @@ export interface OpenedStore {
   /** Where the data is, for messages to the person running a tool (never holds a password). */
   location: string;
   /**
-   * The SQLite connection itself, for the tests that still assert with SQL on it; null on other
-   * engines. Product code uses `store` only.
+   * The SQLite connection itself, for the tests' engine-neutral row reader (checks of data at
+   * rest); null on other engines. Product code uses `store` only.
    */
   sqlite: Database.Database | null;
   close(): Promise<void>;
