@@ -23,14 +23,9 @@ export function withAuditMetrics(store: Store, metrics: Metrics): Store {
     ...store,
     sessions: {
       ...store.sessions,
-      // These two write their audit event inside their own transaction, when they succeed.
+      // Rotation writes its audit event inside its own transaction, when it succeeds.
       async rotate(input) {
         const done = await store.sessions.rotate(input);
-        if (done) metrics.countAuditEvent(input.audit);
-        return done;
-      },
-      async replaceUnusedSuccessor(input) {
-        const done = await store.sessions.replaceUnusedSuccessor(input);
         if (done) metrics.countAuditEvent(input.audit);
         return done;
       },

@@ -1,6 +1,8 @@
 // Sessions and their refresh tokens: opaque 256-bit secrets stored as SHA-256 hashes, rotated on
-// every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response.
+// every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response: a
+// retry within it gets the very successor the first answer carried, so a session never forks.
 import { randomUUID } from "node:crypto";
+import { CompactEncrypt, compactDecrypt } from "jose";
 import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { auditEvent, recordAuditEvent } from "./audit.ts";
@@ -25,9 +27,31 @@ export interface IssuedSession {
 
 export const hashRefreshToken = hashSecretToken;
 
-function newRefreshToken(sessionId: string, parentId: string | null, now: number): { token: string; record: NewRefreshToken } {
+function firstRefreshToken(sessionId: string, now: number): { token: string; record: NewRefreshToken } {
   const token = randomToken(REFRESH_TOKEN_BYTES);
-  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId, createdAt: now } };
+  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId: null, createdAt: now, tokenEncrypted: null } };
+}
+
+/** A successor keeps an encrypted copy of itself until it is used, so a retry of its parent can be answered with it. */
+async function successorToken(
+  deps: Pick<AuthDeps, "keys">,
+  sessionId: string,
+  parentId: string,
+  now: number,
+): Promise<{ token: string; record: NewRefreshToken }> {
+  const token = randomToken(REFRESH_TOKEN_BYTES);
+  const tokenEncrypted = await new CompactEncrypt(new TextEncoder().encode(token))
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+    .encrypt(deps.keys.refreshTokenKey);
+  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId, createdAt: now, tokenEncrypted } };
+}
+
+async function decryptToken(deps: Pick<AuthDeps, "keys">, tokenEncrypted: string): Promise<string | null> {
+  try {
+    return new TextDecoder().decode((await compactDecrypt(tokenEncrypted, deps.keys.refreshTokenKey)).plaintext);
+  } catch {
+    return null; // Stored under another KEY_ENCRYPTION_SECRET: the retry cannot be answered, so it counts as reuse.
+  }
 }
 
 function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpiresAt: number): number {
@@ -40,7 +64,7 @@ export async function startSession(deps: AuthDeps, input: { user: UserRecord; pa
   const sessionId = randomUUID();
   const expiresAt = now + deps.config.sessionMaxAgeSeconds * 1000;
   const idleExpiresAt = idleExpiry(deps, now, expiresAt);
-  const { token, record } = newRefreshToken(sessionId, null, now);
+  const { token, record } = firstRefreshToken(sessionId, now);
   const created = await deps.store.sessions.create(
     {
       id: sessionId,
@@ -86,28 +110,36 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
     const now = deps.clock.now().getTime();
     await assertSessionUsable(deps, found, now, context);
 
-    const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
-    const { token, record } = newRefreshToken(found.sessionId, found.id, now);
-    const audit = auditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
-    if (found.usedAt === null && found.discardedAt === null) {
-      const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now, audit });
-      if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
-    } else {
-      // Already exchanged. Within the grace period, and only while its successor is unused, this
-      // is a lost response or two tabs racing, not theft: a retry that gets a new successor (the
-      // unused one is discarded); the store checks "successor unused" atomically with the replacement.
-      const withinGrace = found.usedAt !== null && now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000;
-      const replaced = withinGrace && (await deps.store.sessions.replaceUnusedSuccessor({ successor: record, idleExpiresAt, now, audit }));
-      if (!replaced) await revokeForReuse(deps, found, context);
-    }
-
-    return {
+    const issued = (refreshToken: string, idleExpiresAt: number): IssuedSession => ({
       sessionId: found.sessionId,
       user: found.user,
       authTime: Math.floor(found.session.createdAt / 1000),
-      refreshToken: token,
+      refreshToken,
       refreshTokenMaxAgeSeconds: Math.floor((idleExpiresAt - now) / 1000),
-    };
+    });
+
+    if (found.usedAt === null) {
+      const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
+      const { token, record } = await successorToken(deps, found.sessionId, found.id, now);
+      const audit = auditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
+      const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now, audit });
+      if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
+      return issued(token, idleExpiresAt);
+    }
+
+    // Already exchanged. Within the grace period, and only while its successor is unused, this is
+    // a lost response or a client racing itself, not theft: the retry gets that same successor
+    // (nothing is written but the audit event), so however the answers land, one token is live.
+    const successor = now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000 ? await deps.store.sessions.findUnusedSuccessor(found.sessionId, found.id) : null;
+    const token = successor && (await decryptToken(deps, successor.tokenEncrypted));
+    if (!token) return revokeForReuse(deps, found, context);
+    await recordAuditEvent(deps, context, {
+      type: "token_refreshed",
+      userId: found.user.id,
+      sessionId: found.sessionId,
+      detail: { retryOf: found.id, usedAt: found.usedAt },
+    });
+    return issued(token, found.session.idleExpiresAt);
   }
   throw new AppError("refresh_token_invalid", { message: "The session changed while refreshing; sign in again." });
 }
@@ -129,7 +161,7 @@ async function revokeForReuse(deps: AuthDeps, found: RefreshTokenLookup, context
     type: "refresh_token_reused",
     userId: found.user.id,
     sessionId: found.sessionId,
-    detail: { tokenId: found.id, usedAt: found.usedAt, discardedAt: found.discardedAt },
+    detail: { tokenId: found.id, usedAt: found.usedAt },
   });
   throw new AppError("refresh_token_reused");
 }

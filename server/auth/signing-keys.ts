@@ -19,6 +19,8 @@ export interface ServerKeys {
   readonly decoyKey: Uint8Array;
   /** HMAC key recovery codes are stored under, so a copied database cannot be brute-forced offline. */
   readonly recoveryCodeKey: Uint8Array;
+  /** AES-256-GCM key a refresh token's successor is kept under for the grace period (JWE dir). */
+  readonly refreshTokenKey: CryptoKey;
   /**
    * The verification key for `kid`. A kid not known here makes one re-read of storage (another
    * instance, or `npm run keys:rotate`, may have rotated), at most once per RELOAD_THROTTLE_MS,
@@ -91,6 +93,13 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     await read();
   };
 
+  const refreshTokenKey = await crypto.subtle.importKey(
+    "raw",
+    new Uint8Array(deriveSecretKey(options.keyEncryptionSecret, "refresh-token-encryption")),
+    "AES-GCM",
+    false,
+    ["encrypt", "decrypt"],
+  );
   const initial = await read();
   const dueForRotation = (createdAt: number) =>
     options.rotationIntervalSeconds > 0 && clock.now().getTime() - createdAt >= options.rotationIntervalSeconds * 1000;
@@ -108,6 +117,7 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     },
     decoyKey: deriveSecretKey(options.keyEncryptionSecret, "login-decoy"),
     recoveryCodeKey: deriveSecretKey(options.keyEncryptionSecret, "recovery-code"),
+    refreshTokenKey,
     async publicKey(kid) {
       const key = publicKeys.get(kid);
       if (key || clock.now().getTime() - lastReadAt < RELOAD_THROTTLE_MS) return key;

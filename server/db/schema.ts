@@ -77,7 +77,8 @@ export const sessions = sqliteTable(
     userAgent: text("user_agent"),
     ip: text("ip"),
   },
-  (t) => [index("sessions_user_id").on(t.userId, t.createdAt)],
+  // expires_at: the scheduled purge finds ended sessions by it, a bounded batch at a time.
+  (t) => [index("sessions_user_id").on(t.userId, t.createdAt), index("sessions_expires_at").on(t.expiresAt)],
 );
 
 export const refreshTokens = sqliteTable(
@@ -94,8 +95,11 @@ export const refreshTokens = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Set when the token is exchanged for its successor. */
     usedAt: integer("used_at"),
-    /** Set when an unused successor is replaced by a retry within the grace period. */
-    discardedAt: integer("discarded_at"),
+    /**
+     * This token as a compact JWE under KEY_ENCRYPTION_SECRET, so a retry of its parent within the
+     * grace period gets this same token back; cleared when this token is used.
+     */
+    tokenEncrypted: text("token_encrypted"),
   },
   (t) => [index("refresh_tokens_session_id").on(t.sessionId)],
 );
@@ -109,6 +113,8 @@ export const signingKeys = sqliteTable("signing_keys", {
   createdAt: integer("created_at").notNull(),
   /** When it stopped signing (null while current). */
   retiredAt: integer("retired_at"),
+  /** When it was revoked (`npm run keys:revoke`): unpublished, and its tokens refused at once. */
+  revokedAt: integer("revoked_at"),
 });
 
 export const auditEvents = sqliteTable(

@@ -18,7 +18,7 @@ afterEach(async () => {
 
 /** Rows of `table` that `where` keeps. */
 const count = async (table: string, where: (row: Record<string, unknown>) => boolean = () => true) => (await t.db.rows(table)).filter(where).length;
-const liveTokens = () => count("refresh_tokens", (row) => row.used_at === null && row.discarded_at === null);
+const liveTokens = () => count("refresh_tokens", (row) => row.used_at === null);
 const sessionRow = async () => ((await t.db.rows("sessions")) as { revoked_at: number | null; revoked_reason: string | null }[])[0]!;
 
 describe("POST /auth/refresh", () => {
@@ -40,6 +40,16 @@ describe("POST /auth/refresh", () => {
     const dump = JSON.stringify(await t.db.rows("refresh_tokens"));
     expect(dump).not.toContain(token);
     expect(dump).toContain(hashRefreshToken(token));
+  });
+
+  it("keeps a successor only encrypted, and only until it is used", async () => {
+    await alice.refresh();
+    const successor = alice.refreshCookie!;
+    const row = async () => (await t.db.rows("refresh_tokens")).find((r) => r.token_hash === hashRefreshToken(successor))!;
+    expect(JSON.stringify(await t.db.rows("refresh_tokens"))).not.toContain(successor);
+    expect(String((await row()).token_encrypted).split(".")).toHaveLength(5); // a compact JWE
+    await alice.refresh();
+    expect((await row()).token_encrypted).toBeNull();
   });
 
   it("revokes the session when a rotated token is reused", async () => {
@@ -65,8 +75,10 @@ describe("POST /auth/refresh", () => {
     expect(first.status).toBe(200);
     alice.refreshCookie = previous;
     t.clock.advance(3);
+    const successor = first.headers.getSetCookie().join();
     const retry = await alice.refresh();
     expect(retry.status).toBe(200);
+    expect(successor).toContain(`__Host-refresh=${alice.refreshCookie};`); // the same successor again
     expect((await sessionRow()).revoked_at).toBeNull();
     expect(await liveTokens()).toBe(1);
     // The retry's token is the live one and keeps working.
@@ -89,15 +101,19 @@ describe("POST /auth/refresh", () => {
     expect((await json(await alice.refresh())).error.code).toBe("refresh_token_reused");
   });
 
-  it("treats the discarded successor of a grace retry as reuse", async () => {
-    const original = alice.refreshCookie!;
-    await alice.refresh();
-    const discarded = alice.refreshCookie!;
-    alice.refreshCookie = original;
-    await alice.refresh(); // grace retry: `discarded` is replaced
-    const thief = t.browser();
-    thief.refreshCookie = discarded;
-    expect((await json(await thief.refresh())).error.code).toBe("refresh_token_reused");
+  it("gives a client racing itself the same successor in both answers, so whichever cookie lands last keeps the session (finding 15)", async () => {
+    const presented = alice.refreshCookie!;
+    const racers = [t.browser(), t.browser()];
+    for (const racer of racers) racer.refreshCookie = presented;
+    const answers = await Promise.all(racers.map((racer) => racer.refresh()));
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    expect(racers[0]!.refreshCookie).toBe(racers[1]!.refreshCookie);
+    // The cookie that landed last (either one) refreshes, a while later, without a reuse alarm.
+    t.clock.advance(60);
+    const later = await racers[1]!.refresh();
+    expect(later.status).toBe(200);
+    expect(await count("audit_events", (row) => row.type === "refresh_token_reused")).toBe(0);
+    expect(await count("audit_events", (row) => row.type === "token_refreshed" && String(row.detail).includes("retryOf"))).toBe(1);
   });
 
   it("leaves exactly one live token after ten parallel refreshes of one token", async () => {
@@ -109,6 +125,7 @@ describe("POST /auth/refresh", () => {
     });
     const responses = await Promise.all(browsers.map((b) => b.refresh()));
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(new Set(browsers.map((b) => b.refreshCookie)).size).toBe(1);
     expect(await liveTokens()).toBe(1);
     expect((await sessionRow()).revoked_at).toBeNull();
   });

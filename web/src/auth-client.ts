@@ -7,11 +7,13 @@
 //   auth.observe((event) => console.log(event));   // refreshes, rotations, sign-outs
 //
 // Guarantees: one refresh at a time, in this tab and across tabs (Web Locks, or a storage lease
-// where the browser lacks them); a refresh shortly before the token expires; on 401
-// token_expired one refresh and one retry, never a loop; new tokens and sign-out shared between
-// tabs (BroadcastChannel); a reason when the session ends.
+// where the browser lacks them); a refresh shortly before the token expires; a refresh that got
+// no answer retried with backoff inside the server's grace period; on 401 token_expired one
+// refresh and one retry, never a loop; new tokens and sign-out shared between tabs
+// (BroadcastChannel); a reason when the session ends.
 import { decodeJwt } from "jose";
 import { isErrorBody, type ErrorCode } from "../../shared/error-codes.ts";
+import { REFRESH_GRACE_SECONDS } from "../../shared/limits.ts";
 import { ROUTES, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import type { PublicUser, TokenResponse } from "../../shared/schemas.ts";
 import { withRefreshLock } from "./refresh-lock.ts";
@@ -79,6 +81,20 @@ export interface AuthClientOptions {
 }
 
 const CHANNEL_NAME = "auth";
+
+/**
+ * Waits before each retry of a refresh that got no answer. The server may have rotated the token
+ * and died (or lost the answer) before we heard back; it answers a retry of the same cookie with
+ * the same successor only within REFRESH_GRACE_SECONDS of the rotation, so every retry is sent
+ * inside that window (these add up to 7.75 s), and a later one would be taken for reuse.
+ */
+export const REFRESH_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000] as const;
+/** Past this, counted from the first attempt, no retry is sent: a little short of the grace period. */
+const REFRESH_RETRY_DEADLINE_MS = (REFRESH_GRACE_SECONDS - 1) * 1000;
+/** An attempt still unanswered after this is given up and retried: the retry is safe, as above. */
+const REFRESH_ATTEMPT_TIMEOUT_MS = 3000;
+/** What a load balancer, or our own server while it starts, answers when the app gave no answer. */
+const NO_ANSWER_STATUSES = new Set([502, 503, 504]);
 
 type Broadcast = { type: "tokens"; response: TokenResponse } | { type: "signed-out" };
 
@@ -158,7 +174,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       emit({ at: Date.now(), type: "refresh_shared", trigger });
       return true;
     }
-    const response = await post(ROUTES.refresh);
+    const response = await postRefresh();
     if (response.ok) {
       const tokens = (await response.json()) as TokenResponse;
       adopt(tokens);
@@ -172,6 +188,22 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       return false;
     }
     throw error;
+  }
+
+  /** POST /auth/refresh, sent again (same cookie) while it gets no answer; see REFRESH_RETRY_DELAYS_MS. */
+  async function postRefresh(): Promise<Response> {
+    const startedAt = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const delay = REFRESH_RETRY_DELAYS_MS[attempt];
+      const last = delay === undefined || Date.now() - startedAt + delay > REFRESH_RETRY_DEADLINE_MS;
+      try {
+        const response = await fetchOrThrow(http, ROUTES.refresh, { method: "POST", signal: AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS) });
+        if (last || !NO_ANSWER_STATUSES.has(response.status)) return response;
+      } catch (error) {
+        if (last) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   /** One refresh at a time: callers during a refresh share its outcome. */

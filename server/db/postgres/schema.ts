@@ -80,7 +80,8 @@ export const sessions = pgTable(
     userAgent: text("user_agent"),
     ip: text("ip"),
   },
-  (t) => [index("sessions_user_id").on(t.userId, t.createdAt)],
+  // expires_at: the scheduled purge finds ended sessions by it, a bounded batch at a time.
+  (t) => [index("sessions_user_id").on(t.userId, t.createdAt), index("sessions_expires_at").on(t.expiresAt)],
 );
 
 export const refreshTokens = pgTable(
@@ -94,7 +95,8 @@ export const refreshTokens = pgTable(
     parentId: text("parent_id"),
     createdAt: millis("created_at").notNull(),
     usedAt: millis("used_at"),
-    discardedAt: millis("discarded_at"),
+    /** This token as a compact JWE, for a retry of its parent within the grace period; cleared once used. */
+    tokenEncrypted: text("token_encrypted"),
   },
   (t) => [index("refresh_tokens_session_id").on(t.sessionId)],
 );
@@ -108,6 +110,8 @@ export const signingKeys = pgTable(
     privateJwkEncrypted: text("private_jwk_encrypted").notNull(),
     createdAt: millis("created_at").notNull(),
     retiredAt: millis("retired_at"),
+    /** When it was revoked (`npm run keys:revoke`): unpublished, and its tokens refused at once. */
+    revokedAt: millis("revoked_at"),
   },
   // At most one current key, whatever instances do at once: every unretired row has the same
   // indexed value.

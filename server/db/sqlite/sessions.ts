@@ -1,7 +1,7 @@
 // Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups,
-// rotation and the grace replacement (each one conditional update in one commit with its audit
-// row), and revocation.
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+// rotation (one conditional update in one commit with its audit row), the successor a grace
+// retry gets back, and revocation.
+import { and, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, refreshTokens, sessions, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionState, Store } from "../store.ts";
@@ -30,7 +30,14 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .prepare();
   const insertToken = db
     .insert(refreshTokens)
-    .values({ id: p("id"), sessionId: p("sessionId"), tokenHash: p("tokenHash"), parentId: p("parentId"), createdAt: p("createdAt") })
+    .values({
+      id: p("id"),
+      sessionId: p("sessionId"),
+      tokenHash: p("tokenHash"),
+      parentId: p("parentId"),
+      createdAt: p("createdAt"),
+      tokenEncrypted: p("tokenEncrypted"),
+    })
     .prepare();
   const tokenByHash = db
     .select({
@@ -38,7 +45,6 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       sessionId: refreshTokens.sessionId,
       parentId: refreshTokens.parentId,
       usedAt: refreshTokens.usedAt,
-      discardedAt: refreshTokens.discardedAt,
       session: {
         userId: sessions.userId,
         createdAt: sessions.createdAt,
@@ -103,21 +109,22 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .from(sessions)
     .where(eq(sessions.id, p("id")))
     .prepare();
-  // Conditional on "unused and not discarded": of two rotations of one token, one changes the row.
+  // Conditional on "unused": of two rotations of one token, one changes the row. Once used, the
+  // token's encrypted copy has no more use and is cleared.
   const markUsed = db
     .update(refreshTokens)
-    .set({ usedAt: sql`${p("now")}` })
-    .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt), isNull(refreshTokens.discardedAt)))
+    .set({ usedAt: sql`${p("now")}`, tokenEncrypted: null })
+    .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt)))
     .prepare();
-  const discardUnusedChild = db
-    .update(refreshTokens)
-    .set({ discardedAt: sql`${p("now")}` })
+  const unusedChild = db
+    .select({ tokenEncrypted: refreshTokens.tokenEncrypted, createdAt: refreshTokens.createdAt })
+    .from(refreshTokens)
     .where(
       and(
         eq(refreshTokens.sessionId, p("sessionId")),
         eq(refreshTokens.parentId, p("parentId")),
         isNull(refreshTokens.usedAt),
-        isNull(refreshTokens.discardedAt),
+        isNotNull(refreshTokens.tokenEncrypted),
       ),
     )
     .prepare();
@@ -156,14 +163,10 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         shared.writeAudit(audit);
         return true;
       }),
-    replaceUnusedSuccessor: async ({ successor, idleExpiresAt, now, audit }) =>
-      db.transaction(() => {
-        if (discardUnusedChild.run({ sessionId: successor.sessionId, parentId: successor.parentId, now }).changes !== 1) return false;
-        insertToken.run(successor);
-        touch.run({ id: successor.sessionId, now, idleExpiresAt });
-        shared.writeAudit(audit);
-        return true;
-      }),
+    findUnusedSuccessor: async (sessionId, parentId) => {
+      const row = unusedChild.get({ sessionId, parentId });
+      return row?.tokenEncrypted ? { tokenEncrypted: row.tokenEncrypted, createdAt: row.createdAt } : null;
+    },
     revoke: async (sessionId, reason, now) => shared.revokeSessions([sessionId], reason, now).length === 1,
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(() => {
