@@ -22,6 +22,7 @@ export const AUDIT_EVENT_LABELS = {
   recovery_code_used: "Recovery code used",
   recovery_failed: "Recovery attempt failed",
   account_recovered: "Account recovered: new passkey added, other sessions ended",
+  signing_key_revoked: "Signing key revoked: tokens it signed are refused",
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_LABELS;

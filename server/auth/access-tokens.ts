@@ -16,6 +16,8 @@ export interface AccessClaims {
   /** Epoch seconds when the session was opened with a passkey. */
   authTime: number;
   expiresAt: number;
+  /** The signing key's id, so every request can check the key was not revoked since. */
+  kid: string;
 }
 
 export async function issueAccessToken(
@@ -43,7 +45,7 @@ export async function issueAccessToken(
 /** Verifies signature, alg, typ, iss, aud, exp and the claims we rely on. Throws AppError token_*. */
 export async function verifyAccessToken(deps: Pick<AuthDeps, "config" | "clock" | "keys">, token: string): Promise<AccessClaims> {
   try {
-    const { payload } = await jwtVerify(
+    const { payload, protectedHeader } = await jwtVerify(
       token,
       async (header: JWTHeaderParameters) => {
         // Only our own keys by kid: jku, x5u and embedded jwk headers are never followed.
@@ -66,7 +68,7 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, "config" | "clock" 
     if (typeof sub !== "string" || typeof sid !== "string" || (role !== "user" && role !== "admin") || typeof authTime !== "number") {
       throw new AppError("token_invalid", { message: "The access token's claims are malformed." });
     }
-    return { userId: sub, sessionId: sid, role, authTime, expiresAt: exp! };
+    return { userId: sub, sessionId: sid, role, authTime, expiresAt: exp!, kid: protectedHeader.kid! };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AppError("token_expired");

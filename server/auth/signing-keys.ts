@@ -1,6 +1,7 @@
 // Access-token signing keys: made on first start, private part kept as a JWE under
 // KEY_ENCRYPTION_SECRET, imported once per key. Rotated every SIGNING_KEY_ROTATION_INTERVAL (or
 // by `npm run keys:rotate`); a retired key stays published until the last token it signed expires.
+// A revoked key (`npm run keys:revoke`) is never published or trusted again.
 import { randomUUID } from "node:crypto";
 import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
 import type { Clock } from "../clock.ts";
@@ -29,6 +30,8 @@ export interface ServerKeys {
   publicKey(kid: string): Promise<CryptoKey | undefined>;
   /** Re-reads storage, rotating first when the current key is older than the rotation interval. */
   refresh(): Promise<void>;
+  /** Re-reads storage unless it was read within RELOAD_THROTTLE_MS: after meeting a revoked kid. */
+  reloadSoon(): Promise<void>;
   /** Retires the current key now and signs with a new one; returns the new kid. */
   rotate(): Promise<string>;
 }
@@ -75,7 +78,7 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     const record = records.find((key) => key.retiredAt === null)!;
     // The current key first, then retired ones, most recently retired first.
     const published = records
-      .filter((key) => key.retiredAt === null || key.retiredAt + options.accessTokenTtlSeconds * 1000 > now)
+      .filter((key) => key.revokedAt === null && (key.retiredAt === null || key.retiredAt + options.accessTokenTtlSeconds * 1000 > now))
       .sort((a, b) => (b.retiredAt ?? Infinity) - (a.retiredAt ?? Infinity));
     const publicJwks = published.map((key) => ({ ...(JSON.parse(key.publicJwk) as JWK), kid: key.kid, alg: key.alg, use: "sig" }));
     const nextPublicKeys = new Map<string, CryptoKey>();
@@ -124,6 +127,9 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
       await read();
       return publicKeys.get(kid);
     },
+    async reloadSoon() {
+      if (clock.now().getTime() - lastReadAt >= RELOAD_THROTTLE_MS) await read();
+    },
     async refresh() {
       const record = await read();
       if (dueForRotation(record.createdAt)) await rotate(record.kid);
@@ -150,5 +156,5 @@ async function createSigningKey(encryptionKey: Uint8Array, now: number) {
   const privateJwkEncrypted = await new CompactEncrypt(privateJwk)
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid: `${kid}.${randomUUID()}` })
     .encrypt(encryptionKey);
-  return { kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(publicJwk), privateJwkEncrypted, createdAt: now, retiredAt: null };
+  return { kid, alg: SIGNING_ALG, publicJwk: JSON.stringify(publicJwk), privateJwkEncrypted, createdAt: now, retiredAt: null, revokedAt: null };
 }

@@ -95,6 +95,8 @@ export type SigningKeyRecord = {
   privateJwkEncrypted: string;
   createdAt: number;
   retiredAt: number | null;
+  /** Set by `npm run keys:revoke`: never published or trusted again. */
+  revokedAt: number | null;
 };
 
 export type AuditEventInput = {
@@ -133,6 +135,8 @@ export type SessionState = {
   username: string;
   displayName: string;
   userCreatedAt: number;
+  /** Whether the key that signed the presented token has been revoked (read in the same step). */
+  keyRevoked: boolean;
 };
 
 export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };
@@ -242,7 +246,8 @@ export interface Store {
      */
     create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<{ evicted: string[] } | null>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
-    findState(sessionId: string): Promise<SessionState | null>;
+    /** The session's state, with whether signing key `kid` is revoked: one read per bearer request. */
+    findState(sessionId: string, kid: string): Promise<SessionState | null>;
     /** How many sessions, of all users, are neither revoked nor expired. */
     countLive(now: number): Promise<number>;
     /** The user's sessions that are neither revoked nor expired, newest first. */
@@ -273,6 +278,8 @@ export interface Store {
      * written) when `currentKid` is no longer current (another instance rotated first).
      */
     rotate(input: { currentKid: string; retiredAt: number; next: SigningKeyRecord }): Promise<boolean>;
+    /** Revokes a retired key (retiring it first if current); false if there is no such key or it was already revoked. */
+    revoke(kid: string, now: number): Promise<boolean>;
   };
   rateLimits: {
     /**

@@ -6,7 +6,7 @@ import type { AuthDeps } from "../auth/deps.ts";
 import { assertSessionLive } from "../auth/session-state.ts";
 import { AppError } from "../errors.ts";
 
-export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "store" | "accessTokens">) {
+export function requireUser(deps: Pick<AuthDeps, "config" | "clock" | "store" | "keys" | "accessTokens">) {
   const challenge = `Bearer realm="${deps.config.issuer}", error="invalid_token"`;
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization");

@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.ts";
 import { openStore } from "../../server/db/open-store.ts";
 import type { Store } from "../../server/db/store.ts";
-import { createTestApp, TEST_KEY_ENCRYPTION_SECRET } from "../helpers/harness.ts";
+import { decodeProtectedHeader } from "jose";
+import { ROUTES } from "../../shared/routes.ts";
+import { createTestApp, json, TEST_KEY_ENCRYPTION_SECRET } from "../helpers/harness.ts";
 
 const run = promisify(execFile);
 let dir: string;
@@ -103,5 +105,50 @@ describe("npm run keys:rotate", () => {
     }).catch((error: { code: number; stderr: string }) => error);
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining("KEY_ENCRYPTION_SECRET differs") });
     expect(await keyRows()).toEqual(before);
+  });
+});
+
+describe("npm run keys:revoke", () => {
+  it("takes a leaked key out of the JWKS, has its tokens refused at once by a running server, signs with a new key, and audits it", async () => {
+    const t = await createTestApp({ DATABASE_URL: databaseUrl }, { clockStart: new Date() });
+    try {
+      const bob = t.browser();
+      const { accessToken } = await bob.signUp("bob");
+      const leaked = decodeProtectedHeader(accessToken).kid!;
+      expect((await t.browser().get(ROUTES.me, { bearer: accessToken })).status).toBe(200);
+
+      const result = await cli("scripts/keys.ts", "revoke", leaked);
+      expect(result.code).toBe(0);
+      expect(result.output).toMatch(new RegExp(`${leaked} .*revoked`));
+
+      // The running server refuses the key's tokens from the next request, without a reload.
+      const refused = await t.browser().get(ROUTES.me, { bearer: accessToken });
+      expect(refused.status).toBe(401);
+      expect(await json(refused)).toMatchObject({ error: { code: "token_invalid", message: expect.stringContaining("revoked") } });
+      // Having met it, the server reads its keys again (at most every 10 s): the key leaves its JWKS
+      // and a refresh signs with the new one.
+      t.clock.advance(11);
+      expect((await t.browser().get(ROUTES.me, { bearer: accessToken })).status).toBe(401);
+      const jwks = (await json(await t.browser().get(ROUTES.jwks))) as { keys: { kid: string }[] };
+      expect(jwks.keys.map((key) => key.kid)).not.toContain(leaked);
+      const renewed = (await json(await bob.refresh())) as { accessToken: string };
+      expect(decodeProtectedHeader(renewed.accessToken).kid).not.toBe(leaked);
+      expect((await t.browser().get(ROUTES.me, { bearer: renewed.accessToken })).status).toBe(200);
+
+      const events = await t.store.audit.list({ type: "signing_key_revoked", limit: 10 });
+      expect(events.map((event) => event.detail)).toEqual([{ kid: leaked }]);
+      expect((await cli("scripts/keys.ts", "list")).output).toMatch(new RegExp(`${leaked} .* revoked`));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses an unknown or already revoked kid, and a missing one, changing nothing", async () => {
+    expect(await cli("scripts/keys.ts", "revoke", "no-such-kid")).toMatchObject({ code: 1, output: expect.stringContaining("No signing key") });
+    expect(await cli("scripts/keys.ts", "revoke")).toMatchObject({ code: 2, output: expect.stringContaining("usage") });
+    const [key] = await withStore((store) => store.signingKeys.list());
+    expect((await cli("scripts/keys.ts", "revoke", key!.kid)).code).toBe(0);
+    expect(await cli("scripts/keys.ts", "revoke", key!.kid)).toMatchObject({ code: 1, output: expect.stringContaining("already revoked") });
+    expect(await withStore(async (store) => (await store.audit.list({ type: "signing_key_revoked", limit: 10 })).length)).toBe(1);
   });
 });

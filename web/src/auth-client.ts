@@ -91,8 +91,6 @@ const CHANNEL_NAME = "auth";
 export const REFRESH_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000] as const;
 /** Past this, counted from the first attempt, no retry is sent: a little short of the grace period. */
 const REFRESH_RETRY_DEADLINE_MS = (REFRESH_GRACE_SECONDS - 1) * 1000;
-/** An attempt still unanswered after this is given up and retried: the retry is safe, as above. */
-const REFRESH_ATTEMPT_TIMEOUT_MS = 3000;
 /** What a load balancer, or our own server while it starts, answers when the app gave no answer. */
 const NO_ANSWER_STATUSES = new Set([502, 503, 504]);
 
@@ -197,7 +195,7 @@ export function createAuthClient(options: AuthClientOptions = {}) {
       const delay = REFRESH_RETRY_DELAYS_MS[attempt];
       const last = delay === undefined || Date.now() - startedAt + delay > REFRESH_RETRY_DEADLINE_MS;
       try {
-        const response = await fetchOrThrow(http, ROUTES.refresh, { method: "POST", signal: AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS) });
+        const response = await post(ROUTES.refresh);
         if (last || !NO_ANSWER_STATUSES.has(response.status)) return response;
       } catch (error) {
         if (last) throw error;

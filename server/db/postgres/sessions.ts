@@ -4,7 +4,7 @@
 import { and, count, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
-import { passkeys, refreshTokens, sessions, users } from "./schema.ts";
+import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import { auditRow, isLive, liveSessionIdsOfUser, lockUser, revokeSessions, userColumns } from "./shared.ts";
 
 const p = sql.placeholder;
@@ -66,6 +66,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       username: users.username,
       displayName: users.displayName,
       userCreatedAt: users.createdAt,
+      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = ${p("kid")} AND ${signingKeys.revokedAt} IS NOT NULL)`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -103,7 +104,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
         return { evicted };
       }),
     findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
-    findState: async (id) => ((await state.execute({ id }))[0] as SessionState | undefined) ?? null,
+    findState: async (id, kid) => ((await state.execute({ id, kid }))[0] as SessionState | undefined) ?? null,
     countLive: async (now) => (await db.select({ n: count() }).from(sessions).where(isLive(now)))[0]?.n ?? 0,
     listLiveForUser: async (userId, now) =>
       db

@@ -1,6 +1,6 @@
 // Signing keys on PostgreSQL: a partial unique index allows one current key, so instances that
 // start or rotate at once end with one; a rotation only the holder of the current key can make.
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { signingKeys } from "./schema.ts";
@@ -20,5 +20,13 @@ export function postgresSigningKeys(db: PostgresDb): Store["signingKeys"] {
         await tx.insert(signingKeys).values(next);
         return true;
       }),
+    revoke: async (kid, now) =>
+      (
+        await db
+          .update(signingKeys)
+          .set({ retiredAt: sql`coalesce(${signingKeys.retiredAt}, ${now}::bigint)`, revokedAt: now })
+          .where(and(eq(signingKeys.kid, kid), isNull(signingKeys.revokedAt)))
+          .returning({ kid: signingKeys.kid })
+      ).length === 1,
   };
 }

@@ -3,7 +3,7 @@
 // retry gets back, and revocation.
 import { and, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
-import { passkeys, refreshTokens, sessions, users } from "../schema.ts";
+import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionState, Store } from "../store.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
 
@@ -72,6 +72,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       username: users.username,
       displayName: users.displayName,
       userCreatedAt: users.createdAt,
+      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = ${p("kid")} AND ${signingKeys.revokedAt} IS NOT NULL)`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -148,7 +149,10 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         return { evicted };
       }, WRITER),
     findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
-    findState: async (id) => (state.get({ id }) as SessionState | undefined) ?? null,
+    findState: async (id, kid) => {
+      const row = state.get({ id, kid }) as (Omit<SessionState, "keyRevoked"> & { keyRevoked: number }) | undefined;
+      return row ? { ...row, keyRevoked: row.keyRevoked === 1 } : null;
+    },
     countLive: async (now) => countLive.get({ now })?.n ?? 0,
     listLiveForUser: async (userId, now) => liveOfUser.all({ userId, now }),
     setVerifiedAt: async (id, now) => {

@@ -17,7 +17,13 @@ export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
       privateJwkEncrypted: p("privateJwkEncrypted"),
       createdAt: p("createdAt"),
       retiredAt: p("retiredAt"),
+      revokedAt: p("revokedAt"),
     })
+    .prepare();
+  const revoke = db
+    .update(signingKeys)
+    .set({ retiredAt: sql`coalesce(${signingKeys.retiredAt}, ${p("now")})`, revokedAt: sql`${p("now")}` })
+    .where(and(eq(signingKeys.kid, p("kid")), isNull(signingKeys.revokedAt)))
     .prepare();
   const current = db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).prepare();
   const retire = db
@@ -40,5 +46,6 @@ export function sqliteSigningKeys(db: SqliteDb): Store["signingKeys"] {
         insert.run(next);
         return true;
       }),
+    revoke: async (kid, now) => revoke.run({ kid, now }).changes === 1,
   };
 }
