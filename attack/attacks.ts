@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { ROUTES } from "../shared/routes.ts";
+import { ROUTES, routePath } from "../shared/routes.ts";
 import { REFRESH_GRACE_SECONDS } from "../shared/limits.ts";
 import { SoftwareAuthenticator, type Forgery } from "../tools/authenticator.ts";
 import { HttpClient, type Sent } from "../tools/http-client.ts";
@@ -21,6 +21,8 @@ export type Outcome = Verdict | { skipped: string };
 export interface Attack {
   name: string;
   expected: string;
+  /** Waits minutes at the instance's defaults, so it is skipped unless --wait is given. */
+  waitsLong?: true;
   run(ctx: AttackContext): Promise<Outcome>;
 }
 
@@ -129,6 +131,7 @@ export const ATTACKS: Attack[] = [
   },
   {
     name: "expired challenge",
+    waitsLong: true,
     expected: "400 challenge_expired",
     async run(ctx) {
       const account = await newAccount(ctx);
@@ -370,6 +373,7 @@ export const ATTACKS: Attack[] = [
   },
   {
     name: "expired access token",
+    waitsLong: true,
     expected: "401 token_expired",
     async run(ctx) {
       const { client, accessToken } = await newAccount(ctx);
@@ -475,6 +479,65 @@ export const ATTACKS: Attack[] = [
       return {
         observed: `${describe(limited)} Retry-After ${limited.headers.get("retry-after")} (${limitName(limited)}); usernameless ${describe(other)}`,
         pass: hasRetryAfter(limited) && other.status === 200,
+      };
+    },
+  },
+  {
+    name: "sensitive changes with a sign-in over 5 minutes old (a stolen token)",
+    waitsLong: true,
+    expected:
+      "403 reauthentication_required for adding a passkey, signing out everywhere and ending another session; admin changes refused; the other session still live",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      // The same person signed in on a second device: the session a thief would end.
+      const device = new HttpClient(ctx.base);
+      const otherToken = (
+        await ok<{ accessToken: string }>(device.post(ROUTES.loginVerify, { body: await account.authenticator.authenticate(await loginOptions(account)) }))
+      ).accessToken;
+      const skipped = await waitUntil(ctx, 301_000, "a sign-in 5 minutes old");
+      if (skipped) return skipped;
+      // A refresh renews the token, never the proof of the person: the session's sign-in stays old.
+      const { accessToken: bearer, user } = await ok<{ accessToken: string; user: { id: string } }>(account.client.post(ROUTES.refresh));
+      const otherSession = decodeJwt(otherToken).sid as string;
+      const outcomes = [
+        { label: "add passkey", outcome: refused(await account.client.post(ROUTES.passkeyOptions, { bearer, body: {} }), 403, "reauthentication_required") },
+        { label: "sign out everywhere", outcome: refused(await account.client.post(ROUTES.logoutAll, { bearer }), 403, "reauthentication_required") },
+        {
+          label: "end the other session",
+          outcome: refused(await account.client.send("DELETE", routePath(ROUTES.session, { id: otherSession }), { bearer }), 403, "reauthentication_required"),
+        },
+        {
+          label: "make self admin",
+          outcome: refused(
+            await account.client.send("PATCH", routePath(ROUTES.adminUser, { id: user.id }), { bearer, body: { role: "admin" } }),
+            403,
+            "forbidden",
+            "reauthentication_required",
+          ),
+        },
+      ];
+      const still = await device.post(ROUTES.refresh);
+      outcomes.push({ label: "other session", outcome: { observed: describe(still), pass: still.status === 200 } });
+      return all(outcomes);
+    },
+  },
+  {
+    name: "recovery blocked by naming the person in sign-in attempts",
+    expected: "sign-in options naming the account reach their limit (429), and the account's recovery is still answered (not 429)",
+    async run(ctx) {
+      const account = await newAccount(ctx);
+      const limited = await floodUntilLimited(account.client, { username: account.username }, { max: 200, waitOut: "ip" });
+      if (!limited) return { skipped: "the instance has no per-account limit on sign-in options" };
+      let recovery: Sent;
+      do {
+        recovery = await account.client.post(ROUTES.recover, { body: { username: account.username, code: "AAAA-BBBB-CCCC-DDDD" }, acceptRateLimit: true });
+        if (recovery.status === 429 && limitName(recovery) === "ip") await HttpClient.waitOut(recovery);
+      } while (recovery.status === 429 && limitName(recovery) === "ip");
+      const outcome = refused(recovery, 401, "recovery_failed");
+      return {
+        observed: `options ${describe(limited)} (${limitName(limited)}); recovery ${outcome.observed}`,
+        pass: outcome.pass && recovery.status !== 429,
+        passStrict: outcome.passStrict,
       };
     },
   },

@@ -1,12 +1,10 @@
 // Grants or revokes the admin role on an existing database, from the command line:
 //   npm run admin -- grant <username>
 //   npm run admin -- revoke <username> [--force]   (--force may remove the last admin)
-import { changeAccount } from "../server/auth/accounts.ts";
-import { systemClock } from "../server/clock.ts";
-import { loadConfig } from "../server/config.ts";
-import { openStore } from "../server/db/open-store.ts";
+// The only way to make the first admin: no username becomes one by registering.
 import { AppError } from "../server/errors.ts";
 import { runCommand } from "./cli.ts";
+import { setRole } from "./roles.ts";
 
 const USAGE = "usage: npm run admin -- grant <username> | revoke <username> [--force]";
 
@@ -16,19 +14,14 @@ async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig(process.env);
-  const { store, location, close } = await openStore(config);
+  const role = action === "grant" ? "admin" : "user";
   try {
-    const deps = { store, clock: systemClock };
-    const user = await store.users.findByUsername(username.trim().toLowerCase());
-    if (!user) {
-      console.error(`No user named "${username}" in ${location}.`);
+    const changed = await setRole(username, role, { force: flags.includes("--force"), tool: "npm run admin" });
+    if (changed.outcome === "no_such_user") {
+      console.error(`No user named "${username}" in ${changed.location}.`);
       return 1;
     }
-    const role = action === "grant" ? "admin" : "user";
-    const context = { ip: null, userAgent: "npm run admin" };
-    await changeAccount(deps, { targetId: user.id, role, actorId: null, context, allowNoActiveAdmin: flags.includes("--force") });
-    console.log(`${user.username} is now ${role === "admin" ? "an admin" : "a user"}.`);
+    console.log(`${changed.username} is now ${role === "admin" ? "an admin" : "a user"}.`);
     return 0;
   } catch (error) {
     if (error instanceof AppError) {
@@ -36,8 +29,6 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     throw error;
-  } finally {
-    await close();
   }
 }
 

@@ -1,18 +1,20 @@
-// npm run -s token -- --username NAME [--base URL]
+// npm run -s token -- --username NAME [--admin] [--base URL]
 // Signs up NAME on a running instance with a software passkey (real ES256 signatures, kept only
 // in this process) and prints the new session's access token on stdout, for curl and for trying
 // the tokens in your own service. For development instances: the account has no passkey you can
-// use again.
+// use again. --admin then makes NAME an admin as `npm run admin -- grant` does (so it needs the
+// instance's database, from the same DATABASE_URL) and prints a token refreshed to say so.
 import { parseArgs } from "node:util";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { HttpClient } from "../tools/http-client.ts";
 import { ROUTES } from "../shared/routes.ts";
 import { SoftwareAuthenticator } from "../tools/authenticator.ts";
+import { setRole } from "./roles.ts";
 
-const USAGE = "usage: npm run -s token -- --username NAME [--base http://localhost:3000]";
+const USAGE = "usage: npm run -s token -- --username NAME [--admin] [--base http://localhost:3000]";
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { username: { type: "string" }, base: { type: "string" } } });
+  const { values } = parseArgs({ args: argv, options: { username: { type: "string" }, base: { type: "string" }, admin: { type: "boolean" } } });
   if (!values.username) {
     console.error(USAGE);
     return 2;
@@ -35,7 +37,21 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${signedUp.body?.error?.code ?? signedUp.status}: ${signedUp.body?.error?.message ?? "sign-up refused"}`);
     return 1;
   }
-  const { user, accessToken, expiresIn } = signedUp.body as { user: { username: string; role: string }; accessToken: string; expiresIn: number };
+  let tokens = signedUp.body as { user: { username: string; role: string }; accessToken: string; expiresIn: number };
+  if (values.admin) {
+    const granted = await setRole(tokens.user.username, "admin", { tool: "npm run token --admin" });
+    if (granted.outcome === "no_such_user") {
+      console.error(`${tokens.user.username} is not in ${granted.location}: run this with the DATABASE_URL of the instance at ${base.origin}.`);
+      return 1;
+    }
+    const refreshed = await client.post(ROUTES.refresh);
+    if (refreshed.status !== 200) {
+      console.error(`${refreshed.body?.error?.code ?? refreshed.status}: could not refresh after making ${tokens.user.username} an admin`);
+      return 1;
+    }
+    tokens = refreshed.body as typeof tokens;
+  }
+  const { user, accessToken, expiresIn } = tokens;
   console.error(`Signed up ${user.username} (${user.role}); the token below expires in ${expiresIn} s.`);
   console.log(accessToken);
   return 0;

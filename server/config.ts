@@ -18,7 +18,6 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   sessionMaxAgeSeconds: number;
   maxSessionsPerUser: number;
-  adminUsernames: readonly string[];
   /** How long a ceremony's challenge stays valid (also the options' timeout). */
   challengeTtlSeconds: number;
   rateLimitPerMinute: number;
@@ -35,6 +34,8 @@ export interface Config {
   logLevel: LogLevel | "silent";
   /** When set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
+  /** Settings that are set but no longer read, with what to do instead: logged at start. */
+  warnings: readonly string[];
 }
 
 /** SQLite in a file (or in memory), or PostgreSQL shared by every instance. */
@@ -127,10 +128,6 @@ export function loadConfig(env: Env): Config {
     refreshTokenTtlSeconds,
     sessionMaxAgeSeconds,
     maxSessionsPerUser: integer("MAX_SESSIONS_PER_USER", 10, 1, 1000),
-    adminUsernames: (read("ADMIN_USERNAMES") ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
     challengeTtlSeconds: integer("CHALLENGE_TTL", DEFAULT_CHALLENGE_TTL_SECONDS, 1, 3600),
     rateLimitPerMinute: integer("RATE_LIMIT_PER_MINUTE", 60, 0),
     rateLimitPerAccountPerMinute: integer("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", 10, 0),
@@ -141,6 +138,13 @@ export function loadConfig(env: Env): Config {
     production,
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     metricsToken: read("METRICS_TOKEN"),
+    warnings:
+      // Read only to warn: it is no longer a setting.
+      !env.ADMIN_USERNAMES?.trim()
+        ? []
+        : [
+            "ADMIN_USERNAMES is no longer read: it made whoever registered a listed name first an admin. Existing admins keep their role; grant it with: npm run admin -- grant <username>",
+          ],
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -28,6 +28,7 @@ async function main() {
   if (config.port === 0) config = configOrExit({ ...process.env, PORT: String(boundPort) });
 
   const log = jsonLogger(config.logLevel);
+  for (const warning of config.warnings) log({ level: "warn", msg: warning });
   const database = await openStore(config, {
     backgroundWork: { onError: (message) => log({ level: "error", msg: "database background work failed", error: message }) },
   });

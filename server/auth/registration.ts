@@ -126,7 +126,8 @@ export async function finishRegistration(
     username,
     displayName,
     webauthnUserId,
-    role: deps.config.adminUsernames.includes(username) ? "admin" : "user",
+    // Never admin by name: admins are made with `npm run admin -- grant`, which needs the database.
+    role: "user",
     blockedAt: null,
     createdAt: passkey.createdAt,
   };

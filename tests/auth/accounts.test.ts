@@ -9,7 +9,7 @@ let t: TestApp;
 let rootId: string;
 let aliceId: string;
 beforeEach(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "root,alice" });
+  t = await createTestApp({}, { admins: ["root", "alice"] });
   rootId = (await t.browser().signUp("root")).user.id;
   aliceId = (await t.browser().signUp("alice")).user.id;
 });

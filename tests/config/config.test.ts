@@ -28,7 +28,7 @@ describe("loadConfig", () => {
       sessionMaxAgeSeconds: 2_592_000,
       maxSessionsPerUser: 10,
       rateLimitPerMinute: 60,
-      adminUsernames: [],
+      warnings: [],
       keyEncryptionSecret: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -43,8 +43,8 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...secret, ORIGIN: "https://auth.example.com" }).rpId).toBe("auth.example.com");
   });
 
-  it("reads ADMIN_USERNAMES as a lower-cased comma list", () => {
-    expect(loadConfig({ ADMIN_USERNAMES: " Root, ops ,," }).adminUsernames).toEqual(["root", "ops"]);
+  it("no longer reads ADMIN_USERNAMES, and says so with what to do instead", () => {
+    expect(loadConfig({ ADMIN_USERNAMES: "root" }).warnings).toEqual([expect.stringMatching(/ADMIN_USERNAMES is no longer read.*npm run admin -- grant/)]);
   });
 
   it.each([

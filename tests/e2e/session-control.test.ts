@@ -1,6 +1,8 @@
 // Session control across devices in Chromium: two browser profiles signed in as one person,
 // and an admin blocking an account from the console.
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantAdminWithCli } from "../helpers/admins.ts";
 import { copyPasskeys, launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { accountLoaded, goInApp, pressSignIn, signUpInBrowser } from "../helpers/web-flows.ts";
@@ -21,7 +23,7 @@ const nextRequest = (tab: AuthenticatorPage) => goInApp(tab.page, "/account");
 const signUp = (tab: AuthenticatorPage, username: string) => signUpInBrowser(tab.page, server.origin, { username });
 
 beforeAll(async () => {
-  server = await startServer({ ADMIN_USERNAMES: "root" });
+  server = await startServer();
 });
 
 afterAll(async () => {
@@ -72,6 +74,8 @@ describe("admin console", () => {
     const { laptop } = await onTwoDevices("bob");
     const admin = await device();
     await signUp(admin, "root");
+    await grantAdminWithCli(join(server.dataDir, "auth.db"), "root"); // as the operator would; the console shows at the next load
+    await admin.page.reload();
     await admin.page.click("#admin-link");
     await admin.page.waitForSelector("tr[data-username='bob']");
     // The admin's own row offers no Block (the server would refuse it); bob's does.

@@ -5,6 +5,7 @@ import { inject } from "vitest";
 import { createApp } from "../../server/app.ts";
 import type { AppEnv } from "../../server/app-env.ts";
 import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
+import { changeAccount } from "../../server/auth/accounts.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import type { LogEntry } from "../../server/logger.ts";
 import { openStore } from "../../server/db/open-store.ts";
@@ -40,6 +41,12 @@ export interface TestAppOptions {
   webRoot?: string;
   /** Where the test clock starts; a fixed day by default. */
   clockStart?: Date;
+  /**
+   * Usernames made admins right after they sign up, the way an operator does it (as
+   * `npm run admin -- grant`: changeAccount from the command line, audited); their sign-up
+   * answer is then a refresh's, so the access token says admin too.
+   */
+  admins?: readonly string[];
 }
 
 /** The engine the tests run on: SQLite in memory, or (TEST_DATABASE=postgres) a fresh PostgreSQL database each. */
@@ -85,7 +92,13 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     db,
     unexpectedErrors,
     logs,
-    browser: (options = {}) => new TestBrowser(app, options.origin ?? config.origins[0]!),
+    browser: (browserOptions = {}) =>
+      new TestBrowser(app, browserOptions.origin ?? config.origins[0]!, async (browser, signedUp) => {
+        if (!options.admins?.includes(signedUp.user.username)) return signedUp;
+        const context = { ip: null, userAgent: "test setup (as npm run admin -- grant)" };
+        await changeAccount({ store, clock }, { targetId: signedUp.user.id, role: "admin", actorId: null, context });
+        return expectOk(await browser.refresh());
+      }),
     // Once: a test that takes the database away mid-test is closed again after it.
     close: () => {
       closed ??= db.close().then(() => database.close());
@@ -108,6 +121,7 @@ export class TestBrowser {
   constructor(
     private readonly app: Hono<AppEnv>,
     readonly origin: string,
+    private readonly afterSignUp: (browser: TestBrowser, signedUp: TokenResponse) => Promise<TokenResponse> = async (_, signedUp) => signedUp,
   ) {
     this.authenticator = new SoftwareAuthenticator({ origin });
   }
@@ -148,7 +162,7 @@ export class TestBrowser {
   async signUp(username: string, forgery: Forgery = {}): Promise<TokenResponse> {
     const options = await json(await this.post(ROUTES.registerOptions, { body: { username } }));
     const response = await this.post(ROUTES.registerVerify, { body: await this.authenticator.register(options, forgery) });
-    return expectOk(response);
+    return this.afterSignUp(this, await expectOk(response));
   }
 
   /** Usernameless sign-in with this browser's authenticator (or with a username, using its allowCredentials). */

@@ -10,7 +10,7 @@ let alice: TestBrowser;
 let aliceToken: string;
 let aliceId: string;
 beforeEach(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "root" });
+  t = await createTestApp({}, { admins: ["root"] });
   root = t.browser();
   ({
     accessToken: rootToken,
@@ -253,7 +253,7 @@ describe("GET /api/admin/audit", () => {
 
 describe("audit trail", () => {
   it("writes an event for every security-relevant act", async () => {
-    const limited = await createTestApp({ MAX_SESSIONS_PER_USER: "1", ADMIN_USERNAMES: "root" });
+    const limited = await createTestApp({ MAX_SESSIONS_PER_USER: "1" }, { admins: ["root"] });
     const admin = limited.browser();
     const adminToken = (await admin.signUp("root")).accessToken; // user_registered, signed_in
     const bob = limited.browser();

@@ -42,7 +42,7 @@ let token: string;
 const ids: Record<string, string[]> = {};
 
 beforeAll(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "alice" });
+  t = await createTestApp({}, { admins: ["alice"] });
   admin = t.browser();
   token = (await admin.signUp("alice")).accessToken;
   await t.browser().signUp("bob");

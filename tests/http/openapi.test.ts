@@ -5,11 +5,12 @@ import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OPERATIONS, type Operation } from "../../shared/api.ts";
 import { ROUTES, routePath } from "../../shared/routes.ts";
+import { grantAdmin } from "../helpers/admins.ts";
 import { createTestApp, json, type TestApp } from "../helpers/harness.ts";
 
 let t: TestApp;
 beforeEach(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "root" });
+  t = await createTestApp({}, { admins: ["root"] });
 });
 afterEach(() => t.close());
 
@@ -89,6 +90,7 @@ describe("the OpenAPI document", () => {
       await check("registerVerify", await root.post(ROUTES.registerVerify, { body: await root.authenticator.register(await json(registerOptions)) })),
     );
     const token = signUp.accessToken as string;
+    await grantAdmin(t, "root");
     const { accessToken: aliceToken, user: aliceUser } = await alice.signUp("alice");
     const loginOptions = await check("loginOptions", await root.post(ROUTES.loginOptions, { body: {} }));
     await check("loginVerify", await root.post(ROUTES.loginVerify, { body: await root.authenticator.authenticate(await json(loginOptions)) }));

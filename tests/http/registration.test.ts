@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decodeJwt } from "jose";
 import { ROUTES } from "../../shared/routes.ts";
 import { createTestApp, json, tableCounts, type TestApp } from "../helpers/harness.ts";
 
 let t: TestApp;
 beforeEach(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "root" });
+  t = await createTestApp();
 });
 afterEach(async () => {
   expect(t.unexpectedErrors).toEqual([]);
@@ -88,9 +89,18 @@ describe("POST /auth/register/verify", () => {
     expect(passkeys.map((passkey) => passkey.credentialId)).toEqual([...browser.authenticator.credentials.keys()]);
   });
 
-  it("gives the admin role to a username listed in ADMIN_USERNAMES", async () => {
-    const { user } = await t.browser().signUp("root");
-    expect(user.role).toBe("admin");
+  it("makes nobody an admin by registering a name first, even a name ADMIN_USERNAMES lists (finding 3)", async () => {
+    const raced = await createTestApp({ ADMIN_USERNAMES: "root" });
+    try {
+      const { user, accessToken } = await raced.browser().signUp("root");
+      expect(user.role).toBe("user");
+      expect(decodeJwt(accessToken).role).toBe("user");
+      expect((await raced.store.users.findByUsername("root"))!.role).toBe("user");
+      expect((await raced.browser().get(ROUTES.adminUsers, { bearer: accessToken })).status).toBe(403);
+      expect(raced.config.warnings).toEqual([expect.stringContaining("npm run admin -- grant")]);
+    } finally {
+      await raced.close();
+    }
   });
 
   it("refuses a replayed registration challenge", async () => {

@@ -24,7 +24,7 @@ function readmeCommands(): string[] {
 }
 
 beforeAll(async () => {
-  platform = await startServer({ ADMIN_USERNAMES: "ops" });
+  platform = await startServer();
   const started = await spawnListening({
     args: ["--import", "tsx", "examples/resource-server/main.ts"],
     cwd: ROOT,
@@ -41,9 +41,11 @@ afterAll(async () => {
 describe("README: use the tokens in your own service", () => {
   it("works as written: the admin's token passes both routes, a bad token is refused, the JWKS is public", async () => {
     const commands = readmeCommands();
-    expect(commands[0]).toContain("npm run -s token -- --username ops");
+    expect(commands[0]).toContain("npm run -s token -- --username ops --admin");
     const script = [`AUTH=${platform.origin} API=${api}`, ...commands.map((line) => `${line}; echo`)].join("\n");
-    const { stdout } = await run("bash", ["-c", script], { cwd: ROOT, env: { PATH: process.env.PATH } });
+    // Run where the platform runs: its database (what `npm start` would find in ./data).
+    const env = { PATH: process.env.PATH, DATABASE_URL: `file:${join(platform.dataDir, "auth.db")}` };
+    const { stdout } = await run("bash", ["-c", script], { cwd: ROOT, env });
     const [me, report, refused, jwks] = stdout
       .trim()
       .split("\n")

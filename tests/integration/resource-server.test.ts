@@ -12,7 +12,7 @@ let listening: ServerType;
 let jwksUri: string;
 
 beforeEach(async () => {
-  t = await createTestApp({ ADMIN_USERNAMES: "root" });
+  t = await createTestApp({}, { admins: ["root"] });
   listening = await new Promise<ServerType>((resolve) => {
     const server = serve({ fetch: t.app.fetch, hostname: "localhost", port: 0 }, () => resolve(server));
   });
