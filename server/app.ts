@@ -30,7 +30,7 @@ import { wellKnownRoutes } from "./routes/well-known.ts";
 /** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export interface AppDeps extends Omit<AuthDeps, "accessTokens"> {
+export interface AppDeps extends Omit<AuthDeps, "accessTokens" | "countUnattributedRefusal"> {
   /** Folder of the built web app; omitted, only the API is served. */
   webRoot?: string;
   /** Where log lines go (defaults to JSON lines on stdout at LOG_LEVEL). */
@@ -50,6 +50,7 @@ export function createApp(appDeps: AppDeps) {
     ...appDeps,
     store: withAuditMetrics(appDeps.store, metrics),
     accessTokens: createAccessTokenVerifier(appDeps),
+    countUnattributedRefusal: metrics.countUnattributedRefusal,
     rateLimits: createRateLimits(appDeps.config, appDeps),
   };
   const app = new Hono<AppEnv>();

@@ -34,6 +34,8 @@ export interface Config {
   logLevel: LogLevel | "silent";
   /** When set, GET /metrics needs it as a bearer token. */
   metricsToken: string | undefined;
+  /** Audit events older than this many days are purged; 0 keeps them forever. */
+  auditRetentionDays: number;
   /** Settings that are set but no longer read, with what to do instead: logged at start. */
   warnings: readonly string[];
 }
@@ -138,6 +140,7 @@ export function loadConfig(env: Env): Config {
     production,
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     metricsToken: read("METRICS_TOKEN"),
+    auditRetentionDays: integer("AUDIT_RETENTION_DAYS", 365, 0, 36_500),
     warnings:
       // Read only to warn: it is no longer a setting.
       !env.ADMIN_USERNAMES?.trim()

@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { openStore } from "./db/open-store.ts";
 import { resolveKeyEncryptionSecret } from "./dev-secret.ts";
 import { errorFields, jsonLogger } from "./logger.ts";
+import { schedulePurge } from "./maintenance.ts";
 import { WEB_ROOT } from "./paths.ts";
 
 /** In-flight requests get this long to finish after SIGTERM; then the process exits anyway. */
@@ -45,6 +46,7 @@ async function main() {
     keys.refresh().catch((error: unknown) => log({ level: "error", msg: "signing key refresh failed", ...errorFields(error) }));
   }, config.signingKeyReloadIntervalSeconds * 1000);
   keyRefresh.unref();
+  const stopPurge = schedulePurge({ store, clock: systemClock, config, log });
 
   const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT, log, processMetrics: true });
   handle = app.fetch;
@@ -56,6 +58,7 @@ async function main() {
     stopping = true;
     log({ level: "info", msg: "stopping: finishing in-flight requests", signal });
     clearInterval(keyRefresh);
+    stopPurge();
     const deadline = setTimeout(() => {
       log({ level: "warn", msg: "requests still running at the shutdown deadline; exiting", timeoutMs: SHUTDOWN_TIMEOUT_MS });
       void database.close().finally(() => process.exit(1));

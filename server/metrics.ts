@@ -1,6 +1,7 @@
-// Prometheus metrics (prom-client), one registry per app: HTTP traffic by route, and the
-// security events the audit log records, counted as they are written.
+// Prometheus metrics (prom-client), one registry per app: HTTP traffic by route, the security
+// events the audit log records, counted as they are written, and the refusals it does not record.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { UnattributedRefusal } from "./auth/deps.ts";
 import type { AuditEventInput, Store } from "./db/store.ts";
 
 /** How stale the live-session gauge may be. */
@@ -11,6 +12,8 @@ export interface Metrics {
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
   /** Counts a security event; see withAuditMetrics. */
   countAuditEvent(event: AuditEventInput): void;
+  /** Counts a refusal that no audit row records (see AuthDeps.countUnattributedRefusal). */
+  countUnattributedRefusal(type: UnattributedRefusal, reason: string): void;
 }
 
 /**
@@ -83,7 +86,13 @@ export function createMetrics(options: { store: Store; now: () => number; proces
   });
   const signInFailures = new Counter({
     name: "auth_sign_in_failures_total",
-    help: "Sign-ins refused, by reason (the error code).",
+    help: "Sign-ins refused, by reason (the error code): before the signature verified (metrics only) or after (also in the audit log).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const recoveryFailures = new Counter({
+    name: "auth_recovery_failures_total",
+    help: "Recovery attempts refused (no code matched, so no account's log records them), by reason.",
     labelNames: ["reason"] as const,
     registers: [registry],
   });
@@ -106,6 +115,9 @@ export function createMetrics(options: { store: Store; now: () => number; proces
   return {
     registry,
     countAuditEvent,
+    countUnattributedRefusal(type: UnattributedRefusal, reason: string) {
+      (type === "sign_in_failed" ? signInFailures : recoveryFailures).inc({ reason });
+    },
     observeRequest({ method, route, status }, seconds) {
       // Label sets are few (routes × methods × statuses): their children are looked up once.
       const key = `${method} ${route} ${status}`;

@@ -12,7 +12,15 @@ export interface AuthDeps {
   keys: ServerKeys;
   /** Built once by createApp: verifies access tokens, caching the ones already verified. */
   accessTokens: AccessTokenVerifier;
+  /**
+   * Counts (in metrics only) a refusal that proved nothing about any account: a sign-in refused
+   * before its signature verified, a recovery code that matched nothing. Writing those to an
+   * account's audit log would let anyone fill a person's activity by naming them.
+   */
+  countUnattributedRefusal(type: UnattributedRefusal, reason: string): void;
 }
+
+export type UnattributedRefusal = "sign_in_failed" | "recovery_failed";
 
 /** Who is asking: recorded on sessions and audit events. */
 export interface RequestContext {

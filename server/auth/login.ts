@@ -77,11 +77,16 @@ export async function finishLogin(deps: AuthDeps, response: AuthenticationRespon
     return session;
   } catch (error) {
     if (error instanceof AppError) {
-      await recordAuditEvent(deps, context, {
-        type: "sign_in_failed",
-        userId: failure.userId,
-        detail: { reason: error.code, credentialId: failure.credentialId },
-      });
+      // Only a refusal after the passkey's signature verified says something about its account;
+      // anything earlier proves nothing, and is counted without naming anyone.
+      if (failure.userId === null) deps.countUnattributedRefusal("sign_in_failed", error.code);
+      else {
+        await recordAuditEvent(deps, context, {
+          type: "sign_in_failed",
+          userId: failure.userId,
+          detail: { reason: error.code, credentialId: failure.credentialId },
+        });
+      }
     }
     throw error;
   }
@@ -89,7 +94,8 @@ export async function finishLogin(deps: AuthDeps, response: AuthenticationRespon
 
 /**
  * Verifies an assertion against a challenge of `purpose`, with the checks the library leaves to
- * us, and records the passkey's use. `failure.userId` learns the account as soon as it is known.
+ * us, and records the passkey's use. `failure.userId` learns the account once the passkey's
+ * signature verified: a refusal from then on is about that account.
  */
 export async function verifyAssertion(
   deps: AuthDeps,
@@ -103,7 +109,6 @@ export async function verifyAssertion(
 
   const passkey = await deps.store.passkeys.findByCredentialId(response.id);
   if (!passkey) throw new AppError("passkey_not_found");
-  failure.userId = passkey.userId;
   // A username was given: only that account's credentials (its allowCredentials) may answer.
   if (challenge.username !== null && passkey.userId !== challenge.userId) {
     throw new AppError("passkey_verification_failed", { message: "This passkey does not belong to the account being signed in." });
@@ -133,6 +138,7 @@ export async function verifyAssertion(
     throw new AppError("passkey_verification_failed", { cause });
   }
   if (!verification.verified) throw new AppError("passkey_verification_failed");
+  failure.userId = passkey.userId;
   const { newCounter, credentialBackedUp, credentialDeviceType } = verification.authenticationInfo;
   // WebAuthn L3 §6.1.3 / §7.2: backup eligibility is fixed when the credential is made; an
   // assertion whose BE flag differs from what registration stored is not that credential's.

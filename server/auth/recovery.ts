@@ -24,8 +24,10 @@ export async function redeemRecoveryCode(
   const now = deps.clock.now().getTime();
   const user = await deps.store.users.findByUsername(input.username);
   const code = normalizeRecoveryCode(input.code);
-  const fail = async (reason: string) => {
-    await recordAuditEvent(deps, input.context, { type: "recovery_failed", userId: user?.id ?? null, detail: { reason } });
+  // No code matched, so nothing is proven about the named account: counted in metrics, never
+  // written to its activity (anyone could fill it by naming the person).
+  const fail = (reason: string): never => {
+    deps.countUnattributedRefusal("recovery_failed", reason);
     throw new AppError("recovery_failed");
   };
   if (!user) return fail("unknown_user");

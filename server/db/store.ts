@@ -139,6 +139,8 @@ export type SessionState = {
   keyRevoked: boolean;
 };
 
+export type PurgeCounts = { sessions: number; challenges: number; recoveryGrants: number; auditEvents: number };
+
 export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };
 
 export type AuditEventRecord = {
@@ -289,6 +291,15 @@ export interface Store {
      * counts live in its memory, bounded; PostgreSQL: one UPSERT).
      */
     hit(input: { key: string; now: number; windowMs: number }): Promise<{ count: number; startedAt: number }>;
+  };
+  maintenance: {
+    /**
+     * Deletes, at most `limit` rows per table, what has ended: sessions past their absolute
+     * expiry (with their refresh tokens), expired challenges and recovery grants, and audit events
+     * created before `auditBefore` (null keeps them all) among the oldest `limit`. Returns how
+     * many rows of each went. Safe to run on several instances at once.
+     */
+    purge(input: { now: number; auditBefore: number | null; limit: number }): Promise<PurgeCounts>;
   };
   audit: {
     record(event: AuditEventInput): Promise<void>;

@@ -255,6 +255,53 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(await a.sessions.findUnusedSuccessor(first.sessionId, first.id)).toBeNull();
   });
 
+  it("purges what has ended, a bounded batch per table, and leaves everything live", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const ended = [await openSession(a, alice.id, key.id), await openSession(a, alice.id, key.id), await openSession(a, alice.id, key.id)];
+    const after = NOW + 25 * HOUR; // past those sessions' absolute expiry (24 h)
+    const live = randomUUID();
+    const liveToken = token(live);
+    const liveSession = {
+      id: live,
+      userId: alice.id,
+      passkeyId: key.id,
+      createdAt: after,
+      idleExpiresAt: after + HOUR,
+      expiresAt: after + 24 * HOUR,
+      userAgent: null,
+      ip: null,
+    };
+    await a.sessions.create(liveSession, liveToken, { maxPerUser: 10, now: after });
+    for (const [i, expiresAt] of [NOW, NOW, after + HOUR].entries()) {
+      const challenge = {
+        challenge: `c-${i}`,
+        purpose: "authentication" as const,
+        userId: null,
+        username: null,
+        displayName: null,
+        webauthnUserId: null,
+        expiresAt,
+        createdAt: NOW,
+      };
+      await a.challenges.insert(challenge, { now: NOW - 1, maxPending: 100 });
+      await a.recovery.insertGrant({ id: randomUUID(), userId: alice.id, tokenHash: `grant-${i}`, createdAt: NOW, expiresAt });
+    }
+    for (const createdAt of [NOW, NOW, after]) await a.audit.record({ type: "signed_in", userId: alice.id, createdAt });
+
+    const first = await b.maintenance.purge({ now: after, auditBefore: after, limit: 2 });
+    expect(first).toEqual({ sessions: 2, challenges: 2, recoveryGrants: 2, auditEvents: 2 });
+    const second = await a.maintenance.purge({ now: after, auditBefore: after, limit: 2 });
+    expect(second).toEqual({ sessions: 1, challenges: 0, recoveryGrants: 0, auditEvents: 0 });
+    // The ended sessions' refresh tokens went with them; everything live stayed.
+    for (const { first: gone } of ended) expect(await a.sessions.findRefreshToken(gone.tokenHash)).toBeNull();
+    expect(await a.sessions.findRefreshToken(liveToken.tokenHash)).not.toBeNull();
+    expect(await a.challenges.count()).toBe(1);
+    expect(await a.recovery.findGrantUser("grant-2", after)).toBe(alice.id);
+    expect((await a.audit.list({ limit: 10 })).map((event) => event.createdAt)).toEqual([after]);
+    // A null audit cutoff keeps every event.
+    expect((await a.maintenance.purge({ now: after + 48 * HOUR, auditBefore: null, limit: 10 })).auditEvents).toBe(0);
+  });
+
   it("uses a recovery code once and a recovery grant once", async () => {
     const { user: alice } = await signedUp(a);
     await a.recovery.replaceCodes(alice.id, ["code-hash"], NOW);

@@ -201,3 +201,10 @@ export async function tableCounts(db: TestDatabase): Promise<Record<string, numb
   for (const table of tables) counts[table] = (await db.rows(table)).length; // one connection: one query at a time
   return counts;
 }
+
+/** The value of one sample of the app's /metrics (Prometheus text, `name{labels}` as printed), 0 when absent. */
+export async function sampleMetric(app: Pick<TestApp, "app">, name: string, headers: Record<string, string> = {}): Promise<number> {
+  const text = await (await app.app.request(ROUTES.metrics, { headers })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}

@@ -266,12 +266,12 @@ describe("audit trail", () => {
     await thief.refresh(); // refresh_token_reused
     await bob.signIn(); // signed_in
     await bob.signIn(); // session_evicted (limit 1)
-    const options = await json(await bob.post(ROUTES.loginOptions, { body: {} }));
-    await bob.post(ROUTES.loginVerify, { body: await bob.authenticator.authenticate(options, { origin: "https://evil.example" }) }); // sign_in_failed
     await bob.post(ROUTES.logout); // session_revoked
     const patch = (body: object) => admin.request("PATCH", routePath(ROUTES.adminUser, { id: bobUser.id }), { bearer: adminToken, body });
     await patch({ role: "admin" }); // role_changed
     await patch({ blocked: true }); // user_blocked, sessions_revoked_all
+    const options = await json(await bob.post(ROUTES.loginOptions, { body: {} }));
+    await bob.post(ROUTES.loginVerify, { body: await bob.authenticator.authenticate(options) }); // sign_in_failed (blocked, after the signature verified)
     await patch({ blocked: false }); // user_unblocked
     await admin.post(ROUTES.logoutAll, { bearer: adminToken }); // sessions_revoked_all
     const types = new Set((await limited.db.rows("audit_events")).map((r) => r.type as string));
@@ -292,7 +292,7 @@ describe("audit trail", () => {
       ].sort(),
     );
     const [failed] = await limited.store.audit.list({ type: "sign_in_failed", limit: 1 });
-    expect(failed!.detail).toMatchObject({ reason: "passkey_verification_failed" });
+    expect(failed!.detail).toMatchObject({ reason: "account_blocked" });
     expect(limited.unexpectedErrors).toEqual([]);
     await limited.close();
   });

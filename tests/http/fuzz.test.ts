@@ -198,8 +198,8 @@ async function restoreAdmin(): Promise<void> {
 // ---- the property ------------------------------------------------------------------------------
 
 /**
- * Failed attempts are audited by design (a security team wants to see them); everything else in
- * the database must stay exactly as it was.
+ * Failed attempts after a verified signature are audited by design (a security team wants to see
+ * them); everything else in the database must stay exactly as it was.
  */
 const FAILURE_EVENTS = ["sign_in_failed", "passkey_verification_failed", "recovery_failed"];
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../shared/routes.ts";
-import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
+import { createTestApp, json, sampleMetric, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
 
 let t: TestApp;
 let alice: TestBrowser;
@@ -138,14 +138,36 @@ describe("POST /auth/login/verify", () => {
     ["backup state without backup eligibility", { backupEligible: false, backedUp: true }],
     ["a user handle of another account", { userHandle: Buffer.alloc(32, 7).toString("base64url") }],
     ["no user handle on a username-less sign-in", { userHandle: null }],
-  ])("refuses an assertion with %s, writes sign_in_failed and opens no session", async (_name, forgery) => {
-    const sessionsBefore = (await tableCounts(t.db)).sessions;
+  ])("refuses an assertion with %s, opens no session, and counts it in metrics without naming the account", async (_name, forgery) => {
+    const counts = async () => [(await tableCounts(t.db)).sessions, (await t.db.rows("audit_events")).length];
+    const before = await counts();
     const options = await loginOptions(alice);
     const response = await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(options, forgery) });
     expect(response.status).toBe(400);
     expect((await json(response)).error.code).toBe("passkey_verification_failed");
-    expect((await tableCounts(t.db)).sessions).toBe(sessionsBefore);
-    expect((await auditTypes()).at(-1)).toBe("sign_in_failed");
+    expect(await counts()).toEqual(before);
+    expect(await sampleMetric(t, 'auth_sign_in_failures_total{reason="passkey_verification_failed"}')).toBe(1);
+  });
+
+  it("does not let 50 forged answers with a person's credential ID fill their activity: failures are theirs only once the signature verified (finding 5)", async () => {
+    const { accessToken } = await alice.signIn();
+    const mallory = t.browser();
+    for (let i = 0; i < 50; i++) {
+      // Mallory's own assertion, relabelled with Alice's credential ID: it names her, proves nothing.
+      const options = await loginOptions(mallory, {});
+      const forged = await alice.authenticator.authenticate(options, { signingKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey });
+      expect((await mallory.post(ROUTES.loginVerify, { body: forged })).status).toBe(400);
+    }
+    const activity = await json(await alice.get(ROUTES.myActivity, { bearer: accessToken }));
+    expect(activity.map((event: { type: string }) => event.type)).not.toContain("sign_in_failed");
+    expect(await sampleMetric(t, 'auth_sign_in_failures_total{reason="passkey_verification_failed"}')).toBe(50);
+    // A refusal after the signature verified is the account's: a blocked person's sign-in is in their log.
+    await t.db.execute(`UPDATE users SET blocked_at = 1 WHERE username = 'alice'`);
+    expect((await json(await alice.post(ROUTES.loginVerify, { body: await alice.authenticator.authenticate(await loginOptions(alice)) }))).error.code).toBe(
+      "account_blocked",
+    );
+    const failed = await t.store.audit.list({ type: "sign_in_failed", limit: 10 });
+    expect(failed.map((event) => [event.userId, event.detail.reason])).toEqual([[(await t.store.users.findByUsername("alice"))!.id, "account_blocked"]]);
   });
 
   it("refuses a signature made with another key", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { changeAccount } from "../../server/auth/accounts.ts";
 import { ROUTES } from "../../shared/routes.ts";
-import { createTestApp, json, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
+import { createTestApp, json, sampleMetric, tableCounts, type TestApp, type TestBrowser } from "../helpers/harness.ts";
 
 let t: TestApp;
 let alice: TestBrowser;
@@ -76,7 +76,11 @@ describe("POST /auth/recover", () => {
     const bodies = await Promise.all(answers.map((r) => json(r)));
     expect(answers.map((r) => r.status)).toEqual([401, 401, 401]);
     expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
-    expect(await auditCount("recovery_failed")).toBe(3);
+    // No code matched: nothing proven about anyone, so nothing in an account's log; counted in metrics.
+    expect(await auditCount("recovery_failed")).toBe(0);
+    expect(await sampleMetric(t, 'auth_recovery_failures_total{reason="wrong_code"}')).toBe(1);
+    expect(await sampleMetric(t, 'auth_recovery_failures_total{reason="malformed_code"}')).toBe(1);
+    expect(await sampleMetric(t, 'auth_recovery_failures_total{reason="unknown_user"}')).toBe(1);
   });
 });
 

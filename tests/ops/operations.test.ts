@@ -1,11 +1,13 @@
 // What an operator relies on: JSON logs that never hold a secret, request ids, Prometheus
 // metrics that count what happens, and a SIGTERM that lets in-flight requests finish.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../shared/routes.ts";
-import { createTestApp, json, type TestApp } from "../helpers/harness.ts";
+import { purgeExpired } from "../../server/maintenance.ts";
+import { createTestApp, json, sampleMetric, TEST_KEY_ENCRYPTION_SECRET, tableCounts, type TestApp } from "../helpers/harness.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 
 let t: TestApp | undefined;
@@ -16,13 +18,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-/** The value of one sample in Prometheus text, 0 when absent. */
-async function sample(app: TestApp, name: string, headers: Record<string, string> = {}): Promise<number> {
-  const text = await (await app.app.request(ROUTES.metrics, { headers })).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
 
 describe("structured logs", () => {
   it("writes one JSON line per request with id, route pattern, status and latency, and never a token, cookie or code", async () => {
@@ -89,41 +84,41 @@ describe("Prometheus metrics at /metrics", () => {
     t = await createTestApp();
     const browser = t.browser();
     await browser.signUp("alice");
-    expect(await sample(t, 'auth_sign_ins_total{ceremony="registration"}')).toBe(1);
-    expect(await sample(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(0);
+    expect(await sampleMetric(t, 'auth_sign_ins_total{ceremony="registration"}')).toBe(1);
+    expect(await sampleMetric(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(0);
     await browser.signIn();
-    expect(await sample(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(1);
+    expect(await sampleMetric(t, 'auth_sign_ins_total{ceremony="authentication"}')).toBe(1);
 
     const options = await json(await browser.post(ROUTES.loginOptions, { body: {} }));
     const assertion = await browser.authenticator.authenticate(options);
     await browser.post(ROUTES.loginVerify, { body: assertion });
     await browser.post(ROUTES.loginVerify, { body: assertion }); // replay
-    expect(await sample(t, 'auth_sign_in_failures_total{reason="challenge_not_found"}')).toBe(1);
+    expect(await sampleMetric(t, 'auth_sign_in_failures_total{reason="challenge_not_found"}')).toBe(1);
     t.clock.advance(60); // the live-session gauge is recounted at most once a minute
-    expect(await sample(t, "auth_active_sessions")).toBe(3);
+    expect(await sampleMetric(t, "auth_active_sessions")).toBe(3);
 
     const stale = browser.refreshCookie;
     await browser.refresh();
     await browser.refresh();
-    expect(await sample(t, "auth_refreshes_total")).toBe(2);
+    expect(await sampleMetric(t, "auth_refreshes_total")).toBe(2);
     browser.refreshCookie = stale;
     expect((await browser.refresh()).status).toBe(401);
-    expect(await sample(t, "auth_refresh_reuse_detected_total")).toBe(1);
+    expect(await sampleMetric(t, "auth_refresh_reuse_detected_total")).toBe(1);
     t.clock.advance(60); // the live-session gauge is recounted at most once a minute
-    expect(await sample(t, "auth_active_sessions")).toBe(2);
-    expect(await sample(t, 'http_requests_total{method="POST",route="/auth/login/verify",status="400"}')).toBe(1);
-    expect(await sample(t, 'http_request_duration_seconds_count{method="POST",route="/auth/login/verify"}')).toBe(3);
+    expect(await sampleMetric(t, "auth_active_sessions")).toBe(2);
+    expect(await sampleMetric(t, 'http_requests_total{method="POST",route="/auth/login/verify",status="400"}')).toBe(1);
+    expect(await sampleMetric(t, 'http_request_duration_seconds_count{method="POST",route="/auth/login/verify"}')).toBe(3);
   });
 
   it("recounts live sessions at most once a minute, whatever the scrape rate", async () => {
     t = await createTestApp();
     const browser = t.browser();
     await browser.signUp("alice");
-    expect(await sample(t, "auth_active_sessions")).toBe(1);
+    expect(await sampleMetric(t, "auth_active_sessions")).toBe(1);
     await browser.signIn();
-    expect(await sample(t, "auth_active_sessions")).toBe(1); // the same minute: no new scan
+    expect(await sampleMetric(t, "auth_active_sessions")).toBe(1); // the same minute: no new scan
     t.clock.advance(60);
-    expect(await sample(t, "auth_active_sessions")).toBe(2);
+    expect(await sampleMetric(t, "auth_active_sessions")).toBe(2);
   });
 
   it("is not found on a listener beyond this machine unless METRICS_TOKEN is set", async () => {
@@ -205,4 +200,48 @@ describe("graceful shutdown", () => {
     const wal = join(server.dataDir, "auth.db-wal");
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
   });
+});
+
+describe("purging what has ended (finding 5)", () => {
+  const DAY = 86_400;
+
+  it("deletes ended sessions with their refresh tokens and audit events past AUDIT_RETENTION_DAYS, and nothing live", async () => {
+    t = await createTestApp({ AUDIT_RETENTION_DAYS: "40" });
+    const old = t.browser();
+    await old.signUp("old"); // a session of 30 days (SESSION_MAX_AGE) and its events, written now
+    t.clock.advance(20 * DAY);
+    await t.browser().signUp("recent"); // live through the purge below
+    t.clock.advance(21 * DAY); // "old"'s session ended 11 days ago; its events are 41 days old
+    const events = (await t.db.rows("audit_events")).length;
+    const purged = await purgeExpired(t);
+    expect(purged).toMatchObject({ sessions: 1, auditEvents: events - (await eventsOf("recent")) });
+    const after = await tableCounts(t.db);
+    expect([after.sessions, after.refresh_tokens]).toEqual([1, 1]);
+    expect(await eventsOf("old")).toBe(0);
+    expect((await t.browser().post(ROUTES.refresh, {})).status).toBe(401); // nothing to refresh without a cookie, as ever
+    expect((await old.refresh()).status).toBe(401); // the purged session's token is simply unknown now
+  });
+
+  it("runs on its schedule in a started server: the first run at start, logged with what it removed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "purge-"));
+    const databaseUrl = `file:${join(dir, "auth.db")}`;
+    const seeded = await createTestApp({ DATABASE_URL: databaseUrl }, { clockStart: new Date(Date.now() - 31 * DAY * 1000) });
+    await seeded.browser().signUp("gone"); // its session ended a day ago by the real clock
+    await seeded.close();
+    server = await startServer({ DATABASE_URL: databaseUrl, KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET });
+    await server.waitForOutput("purged ended rows");
+    const line = server
+      .output()
+      .split("\n")
+      .find((l) => l.includes("purged ended rows"))!;
+    expect(JSON.parse(line)).toMatchObject({ level: "info", sessions: 1, auditEvents: 0 });
+    await server.stop();
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function eventsOf(username: string) {
+    const user = await t!.store.users.findByUsername(username);
+    return (await t!.store.audit.list({ userId: user!.id, limit: 100 })).length;
+  }
 });

@@ -4,6 +4,7 @@ import type { Store } from "../store.ts";
 import { postgresAudit } from "./audit.ts";
 import { postgresChallenges } from "./challenges.ts";
 import type { PostgresDb } from "./client.ts";
+import { postgresMaintenance } from "./maintenance.ts";
 import { postgresPasskeys } from "./passkeys.ts";
 import { postgresRateLimits } from "./rate-limits.ts";
 import { postgresRecovery } from "./recovery.ts";
@@ -20,6 +21,7 @@ export function createPostgresStore(db: PostgresDb): Store {
     sessions: postgresSessions(db),
     signingKeys: postgresSigningKeys(db),
     rateLimits: postgresRateLimits(db),
+    maintenance: postgresMaintenance(db),
     audit: postgresAudit(db),
   };
 }

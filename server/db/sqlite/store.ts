@@ -4,6 +4,7 @@ import type { SqliteDb } from "../client.ts";
 import type { Store } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
 import { sqliteChallenges } from "./challenges.ts";
+import { sqliteMaintenance } from "./maintenance.ts";
 import { sqlitePasskeys } from "./passkeys.ts";
 import { memoryRateLimits } from "./rate-limits.ts";
 import { sqliteRecovery } from "./recovery.ts";
@@ -22,6 +23,7 @@ export function createSqliteStore(db: SqliteDb): Store {
     sessions: sqliteSessions(db, shared),
     signingKeys: sqliteSigningKeys(db),
     rateLimits: memoryRateLimits(),
+    maintenance: sqliteMaintenance(db),
     audit: sqliteAudit(db, shared),
   };
 }
