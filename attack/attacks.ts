@@ -237,6 +237,19 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    name: "access token asked for a service the operator never registered (RFC 8707)",
+    expected: "400 invalid_target, no token, the session untouched",
+    async run(ctx) {
+      const { client } = await newAccount(ctx);
+      const outcome = refused(await client.post(ROUTES.refresh, { body: { resource: EVIL_ORIGIN } }), 400, "invalid_target");
+      const still = await client.post(ROUTES.refresh);
+      return all([
+        { label: "resource", outcome },
+        { label: "after", outcome: { observed: describe(still), pass: still.status === 200 } },
+      ]);
+    },
+  },
+  {
     name: "cross-site refresh and logout (CSRF)",
     expected: "403 csrf_rejected; the session still works",
     async run(ctx) {

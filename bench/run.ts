@@ -262,7 +262,7 @@ async function main() {
     const { accounts, token } = await signUpAccounts(server);
 
     const jwks = (await (await fetch(`${server.origin}${ROUTES.jwks}`)).json()) as { keys: unknown[] };
-    const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: server.origin };
+    const baselineEnv = { PUBLIC_JWK: JSON.stringify(jwks.keys[0]), ISSUER: server.origin, AUDIENCE: `${server.origin}/api` };
     const rawHttp = await startBaseline("raw-http.ts", baselineEnv);
     const express = await startBaseline("express-jsonwebtoken.ts", baselineEnv);
     baselines.push(rawHttp.child, express.child);

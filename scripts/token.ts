@@ -1,9 +1,11 @@
-// npm run -s token -- --username NAME [--admin] [--base URL]
+// npm run -s token -- --username NAME [--admin] [--resource URI] [--base URL]
 // Signs up NAME on a running instance with a software passkey (real ES256 signatures, kept only
 // in this process) and prints the new session's access token on stdout, for curl and for trying
 // the tokens in your own service. For development instances: the account has no passkey you can
 // use again. --admin then makes NAME an admin as `npm run admin -- grant` does (so it needs the
 // instance's database, from the same DATABASE_URL) and prints a token refreshed to say so.
+// --resource asks for a token meant for that downstream service (RFC 8707; the instance must list
+// it in RESOURCES) instead of one for the platform's own API.
 import { parseArgs } from "node:util";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { HttpClient } from "../tools/http-client.ts";
@@ -11,10 +13,13 @@ import { ROUTES } from "../shared/routes.ts";
 import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 import { setRole } from "./roles.ts";
 
-const USAGE = "usage: npm run -s token -- --username NAME [--admin] [--base http://localhost:3000]";
+const USAGE = "usage: npm run -s token -- --username NAME [--admin] [--resource URI] [--base http://localhost:3000]";
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { username: { type: "string" }, base: { type: "string" }, admin: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { username: { type: "string" }, base: { type: "string" }, admin: { type: "boolean" }, resource: { type: "string" } },
+  });
   if (!values.username) {
     console.error(USAGE);
     return 2;
@@ -44,9 +49,12 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${tokens.user.username} is not in ${granted.location}: run this with the DATABASE_URL of the instance at ${base.origin}.`);
       return 1;
     }
-    const refreshed = await client.post(ROUTES.refresh);
+  }
+  if (values.admin || values.resource) {
+    // A refresh: the role is read again, and the token is for the resource asked for.
+    const refreshed = await client.post(ROUTES.refresh, { body: values.resource ? { resource: values.resource } : {} });
     if (refreshed.status !== 200) {
-      console.error(`${refreshed.body?.error?.code ?? refreshed.status}: could not refresh after making ${tokens.user.username} an admin`);
+      console.error(`${refreshed.body?.error?.code ?? refreshed.status}: ${refreshed.body?.error?.message ?? "the refresh was refused"}`);
       return 1;
     }
     tokens = refreshed.body as typeof tokens;

@@ -7,10 +7,13 @@ import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 export interface Config {
   port: number;
   host: string;
-  /** Allowed web origins; the first one is the token issuer and audience. */
+  /** Allowed web origins; the first one is the token issuer. */
   origins: readonly string[];
   issuer: string;
-  audience: string;
+  /** The audience of tokens for this platform's own API (`${issuer}/api`): the only one it accepts. */
+  apiAudience: string;
+  /** Downstream services (RFC 8707 resource indicators) a refresh may ask a token for (RESOURCES). */
+  resources: readonly string[];
   rpId: string;
   rpName: string;
   database: DatabaseConfig;
@@ -122,7 +125,8 @@ export function loadConfig(env: Env): Config {
     host,
     origins,
     issuer: firstOrigin,
-    audience: firstOrigin,
+    apiAudience: `${firstOrigin}/api`,
+    resources: parseResources(read("RESOURCES") ?? "", problems),
     rpId,
     rpName: read("RP_NAME") ?? "Passkey Sign-in",
     database,
@@ -151,6 +155,28 @@ export function loadConfig(env: Env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * RESOURCES: the downstream services tokens may be asked for, each an absolute URI without a
+ * fragment (RFC 8707 §2), https or http on localhost, compared exactly as written.
+ */
+function parseResources(raw: string, problems: string[]): string[] {
+  const resources: string[] = [];
+  for (const entry of raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const url = URL.canParse(entry) ? new URL(entry) : null;
+    if (!url || url.hash !== "" || entry.includes("#")) {
+      problems.push(`RESOURCES entry "${entry}" must be an absolute URI without a fragment, like https://api.example.com`);
+    } else if (url.protocol !== "https:" && !(url.protocol === "http:" && url.hostname === "localhost")) {
+      problems.push(`RESOURCES entry "${entry}" must use https (http is allowed only for localhost)`);
+    } else {
+      resources.push(entry);
+    }
+  }
+  return resources;
 }
 
 function parseOrigins(raw: string, problems: string[]): string[] {

@@ -4,6 +4,7 @@ import type { ErrorCode } from "../shared/error-codes.ts";
 
 export const STATUS_BY_CODE = {
   invalid_request: 400,
+  invalid_target: 400,
   body_too_large: 413,
   unsupported_media_type: 415,
   not_found: 404,
@@ -39,6 +40,7 @@ export const STATUS_BY_CODE = {
 
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   invalid_request: "The request is malformed.",
+  invalid_target: "This platform issues no tokens for that resource (RFC 8707); its operator lists the ones it does in RESOURCES.",
   body_too_large: "The request body is too large.",
   unsupported_media_type: "Send the body as JSON (Content-Type: application/json).",
   not_found: "Not found.",

@@ -6,6 +6,7 @@ import type { ErrorCode } from "./error-codes.ts";
 import { DEFAULT_CHALLENGE_TTL_SECONDS, inWords, RECENT_VERIFICATION_SECONDS, RECOVERY_GRANT_TTL_SECONDS, REFRESH_GRACE_SECONDS } from "./limits.ts";
 import { ROUTES } from "./routes.ts";
 import {
+  RefreshRequest,
   AdminUser,
   AdminUserPage,
   AdminUserPatch,
@@ -120,9 +121,18 @@ export const OPERATIONS = {
     access: "cookie",
     setsCookie: true,
     summary: "Rotate the refresh token and get a new access token",
-    description: `Presenting a rotated token again revokes the session (reuse), except a retry within ${inWords(REFRESH_GRACE_SECONDS)} whose successor was never used.`,
+    description: `Presenting a rotated token again revokes the session (reuse), except a retry within ${inWords(REFRESH_GRACE_SECONDS)} whose successor was never used. The access token is for this platform's API unless the body names a registered \`resource\` (RFC 8707): then it is for that service alone.`,
+    body: RefreshRequest,
     success: { status: 200, schema: TokenResponse, description: "A new access token; the rotated refresh token in the cookie." },
-    errors: ["refresh_token_missing", "refresh_token_invalid", "refresh_token_reused", "session_expired", "session_revoked", "account_blocked"],
+    errors: [
+      "invalid_target",
+      "refresh_token_missing",
+      "refresh_token_invalid",
+      "refresh_token_reused",
+      "session_expired",
+      "session_revoked",
+      "account_blocked",
+    ],
   },
   logout: {
     method: "post",

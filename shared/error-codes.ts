@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   "reauthentication_required",
   "recovery_failed",
   "recovery_grant_invalid",
+  "invalid_target",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -143,6 +143,17 @@ const RecoveryToken = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, "must be
 
 export const RecoveryOptionsRequest = v.strictObject({ recoveryToken: RecoveryToken });
 
+/** An optional body for POST /auth/refresh: the service the new access token is for (RFC 8707). */
+export const RefreshRequest = v.strictObject({
+  resource: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(512),
+      v.description("A downstream service the operator listed in RESOURCES; the token's `aud`. Omitted: this platform's own API."),
+    ),
+  ),
+});
+
 export const RecoveryVerifyRequest = v.strictObject({ recoveryToken: RecoveryToken, credential: RegistrationResponse });
 
 export type RegisterOptionsRequest = v.InferOutput<typeof RegisterOptionsRequest>;

@@ -1,7 +1,7 @@
 // Verify this platform's access tokens in your own Node service, from the published JWKS alone.
 //
 //   import { createTokenVerifier } from "./verifier/index.ts";
-//   const verifier = createTokenVerifier({ issuer: "https://auth.example.com" });
+//   const verifier = createTokenVerifier({ issuer: "https://auth.example.com", audience: "https://api.example.com" });
 //   const result = await verifier.verify(request.headers.authorization);
 //   if (!result.ok) return reply(result.error.status, { error: { code: result.error.code, message: result.error.message } });
 //   result.claims.sub, result.claims.role ...
@@ -9,7 +9,9 @@
 // Keys come from the issuer's JWKS through jose's remote key set: cached, fetched again when a
 // token names a kid the cache lacks (the issuer rotated), at most once per `refetchCooldownMs`.
 // The algorithm (ES256), issuer, audience and type (at+jwt, RFC 9068) are pinned, and every
-// claim the platform issues is required. Depends only on jose.
+// claim the platform issues is required. The audience is this service's own identifier, which
+// the platform's operator lists in RESOURCES (RFC 8707): a token asked for another service, or
+// for the platform's own API, is refused here. Depends only on jose.
 //
 // What this cannot see: revocation. A signed-out or blocked session's token stays valid here
 // until it expires (ACCESS_TOKEN_TTL on the issuer, 10 minutes by default).
@@ -18,8 +20,12 @@ import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 export interface TokenVerifierOptions {
   /** The platform's origin, exactly as its tokens' `iss` (its first ORIGIN). */
   issuer: string;
-  /** Expected `aud`; the platform issues its tokens for its own origin, so the issuer by default. */
-  audience?: string;
+  /**
+   * This service's identifier, exactly as listed in the platform's RESOURCES (RFC 8707): the
+   * only `aud` accepted. Clients get tokens for it by refreshing with `{"resource": "<it>"}`.
+   * A list is accepted too, for a migration (see the README); keep it to one afterwards.
+   */
+  audience: string | string[];
   /** Where the keys are; `${issuer}/.well-known/jwks.json` by default. */
   jwksUri?: string;
   /** Refetch the JWKS for an unknown kid at most this often (default 5000 ms). */
@@ -82,7 +88,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         const { payload } = await jwtVerify(token, keys, {
           algorithms: ["ES256"],
           issuer,
-          audience: options.audience ?? issuer,
+          audience: options.audience,
           typ: "at+jwt",
           requiredClaims: REQUIRED_CLAIMS,
           clockTolerance: options.clockToleranceSeconds ?? 5,

@@ -20,9 +20,11 @@ export interface AccessClaims {
   kid: string;
 }
 
+/** An access token for `audience`: this platform's API unless a registered resource was asked for. */
 export async function issueAccessToken(
   deps: Pick<AuthDeps, "config" | "clock" | "keys">,
   subject: { userId: string; sessionId: string; role: Role; authTime: number },
+  audience: string = deps.config.apiAudience,
 ): Promise<string> {
   const issuedAt = epochSeconds(deps.clock.now());
   return new SignJWT({
@@ -34,7 +36,7 @@ export async function issueAccessToken(
   })
     .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYPE, kid: deps.keys.current.kid })
     .setIssuer(deps.config.issuer)
-    .setAudience(deps.config.audience)
+    .setAudience(audience)
     .setSubject(subject.userId)
     .setJti(randomUUID())
     .setIssuedAt(issuedAt)
@@ -42,7 +44,10 @@ export async function issueAccessToken(
     .sign(deps.keys.current.privateKey);
 }
 
-/** Verifies signature, alg, typ, iss, aud, exp and the claims we rely on. Throws AppError token_*. */
+/**
+ * Verifies signature, alg, typ, iss, aud, exp and the claims we rely on. Throws AppError token_*.
+ * Only tokens for this platform's API are accepted: one issued for a downstream service is not.
+ */
 export async function verifyAccessToken(deps: Pick<AuthDeps, "config" | "clock" | "keys">, token: string): Promise<AccessClaims> {
   try {
     const { payload, protectedHeader } = await jwtVerify(
@@ -57,7 +62,7 @@ export async function verifyAccessToken(deps: Pick<AuthDeps, "config" | "clock" 
         algorithms: [SIGNING_ALG],
         typ: ACCESS_TOKEN_TYPE,
         issuer: deps.config.issuer,
-        audience: deps.config.audience,
+        audience: deps.config.apiAudience,
         requiredClaims: ["sub", "sid", "role", "jti", "iat", "exp", "auth_time"],
         // Also refuses an iat in the future, and any token older than our TTL whatever its exp says.
         maxTokenAge: deps.config.accessTokenTtlSeconds,

@@ -66,13 +66,14 @@ const REFRESH_COOKIE = { httpOnly: true, secure: true, sameSite: "Strict", path:
 const HINT_COOKIE = { httpOnly: false, secure: true, sameSite: "Strict", path: "/" } as const;
 
 /** Answers a sign-in or refresh: a fresh access token in the body, the refresh token in the cookie. */
-export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession, extra: Record<string, unknown> = {}) {
-  const accessToken = await issueAccessToken(deps, {
-    userId: session.user.id,
-    sessionId: session.sessionId,
-    role: session.user.role,
-    authTime: session.authTime,
-  });
+export async function respondWithSession(
+  c: Context,
+  deps: AuthDeps,
+  session: IssuedSession,
+  options: { extra?: Record<string, unknown>; audience?: string } = {},
+) {
+  const subject = { userId: session.user.id, sessionId: session.sessionId, role: session.user.role, authTime: session.authTime };
+  const accessToken = await issueAccessToken(deps, subject, options.audience);
   const maxAge = session.refreshTokenMaxAgeSeconds;
   setCookie(c, REFRESH_COOKIE_NAME, session.refreshToken, { ...REFRESH_COOKIE, maxAge });
   setCookie(c, SESSION_HINT_COOKIE_NAME, "1", { ...HINT_COOKIE, maxAge });
@@ -82,7 +83,7 @@ export async function respondWithSession(c: Context, deps: AuthDeps, session: Is
     tokenType: "Bearer",
     expiresIn: deps.config.accessTokenTtlSeconds,
   };
-  return c.json({ ...body, ...extra });
+  return c.json({ ...body, ...options.extra });
 }
 
 export function readRefreshCookie(c: Context): string | undefined {

@@ -18,6 +18,6 @@ export function registrationRoutes(deps: RouteDeps) {
       const response = await readBody(c, OPERATIONS.registerVerify.body);
       const { session, recoveryCodes } = await finishRegistration(deps, response, c.var.requestContext);
       // Shown to the person once, right after sign-up; only their HMACs are kept.
-      return respondWithSession(c, deps, session, { recoveryCodes });
+      return respondWithSession(c, deps, session, { extra: { recoveryCodes } });
     });
 }

@@ -43,6 +43,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...secret, ORIGIN: "https://auth.example.com" }).rpId).toBe("auth.example.com");
   });
 
+  it("gives the platform's API its own audience, and reads RESOURCES as absolute URIs without a fragment", () => {
+    const config = loadConfig({ PORT: "3000", RESOURCES: " https://reports.example.com , http://localhost:4000 ,," });
+    expect(config.apiAudience).toBe("http://localhost:3000/api");
+    expect(config.resources).toEqual(["https://reports.example.com", "http://localhost:4000"]);
+    for (const bad of ["reports", "https://reports.example.com#x", "http://reports.example.com"]) {
+      expect(() => loadConfig({ RESOURCES: bad }), bad).toThrow(/RESOURCES entry/);
+    }
+  });
+
   it("no longer reads ADMIN_USERNAMES, and says so with what to do instead", () => {
     expect(loadConfig({ ADMIN_USERNAMES: "root" }).warnings).toEqual([expect.stringMatching(/ADMIN_USERNAMES is no longer read.*npm run admin -- grant/)]);
   });

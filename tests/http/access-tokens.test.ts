@@ -35,7 +35,7 @@ describe("access tokens", () => {
     expect(header).toMatchObject({ alg: "ES256", typ: "at+jwt", kid: t.keys.current.kid });
     const claims = decodeJwt(accessToken);
     const now = Math.floor(t.clock.now().getTime() / 1000);
-    expect(claims).toMatchObject({ iss: t.config.issuer, aud: t.config.audience, role: "user", iat: now, exp: now + 600, client_id: t.config.issuer });
+    expect(claims).toMatchObject({ iss: t.config.issuer, aud: t.config.apiAudience, role: "user", iat: now, exp: now + 600, client_id: t.config.issuer });
     expect(claims.sub).toEqual(expect.any(String));
     expect(claims.sid).toEqual(expect.any(String));
     expect(claims.jti).toEqual(expect.any(String));
@@ -47,7 +47,7 @@ describe("access tokens", () => {
     expect(jwks.keys[0]).not.toHaveProperty("d");
     const { payload } = await jwtVerify(accessToken, createLocalJWKSet(jwks), {
       issuer: t.config.issuer,
-      audience: t.config.audience,
+      audience: t.config.apiAudience,
       algorithms: ["ES256"],
       typ: "at+jwt",
       currentDate: t.clock.now(),

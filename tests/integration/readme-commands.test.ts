@@ -24,11 +24,12 @@ function readmeCommands(): string[] {
 }
 
 beforeAll(async () => {
-  platform = await startServer();
+  // The README's identifier for the example service (its default at PORT 4000); this one listens elsewhere.
+  platform = await startServer({ RESOURCES: "http://localhost:4000" });
   const started = await spawnListening({
     args: ["--import", "tsx", "examples/resource-server/main.ts"],
     cwd: ROOT,
-    env: { PATH: process.env.PATH, AUTH_ISSUER: platform.origin },
+    env: { PATH: process.env.PATH, AUTH_ISSUER: platform.origin, AUTH_AUDIENCE: "http://localhost:4000" },
   });
   resourceServer = started.child;
   api = started.url.origin;
@@ -41,7 +42,8 @@ afterAll(async () => {
 describe("README: use the tokens in your own service", () => {
   it("works as written: the admin's token passes both routes, a bad token is refused, the JWKS is public", async () => {
     const commands = readmeCommands();
-    expect(commands[0]).toContain("npm run -s token -- --username ops --admin");
+    expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain("RESOURCES=http://localhost:4000 npm start");
+    expect(commands[0]).toContain("npm run -s token -- --username ops --admin --resource http://localhost:4000");
     const script = [`AUTH=${platform.origin} API=${api}`, ...commands.map((line) => `${line}; echo`)].join("\n");
     // Run where the platform runs: its database (what `npm start` would find in ./data).
     const env = { PATH: process.env.PATH, DATABASE_URL: `file:${join(platform.dataDir, "auth.db")}` };
@@ -57,9 +59,8 @@ describe("README: use the tokens in your own service", () => {
   }, 30_000);
 
   it("answers 403 on the admin route for a user who is not an admin", async () => {
-    const { stdout: token } = await run(process.execPath, ["--import", "tsx", "scripts/token.ts", "--username", "dev", "--base", platform.origin], {
-      cwd: ROOT,
-    });
+    const args = ["--import", "tsx", "scripts/token.ts", "--username", "dev", "--resource", "http://localhost:4000", "--base", platform.origin];
+    const { stdout: token } = await run(process.execPath, args, { cwd: ROOT });
     const response = await fetch(`${api}/admin/report`, { headers: { authorization: `Bearer ${token.trim()}` } });
     expect(response.status).toBe(403);
     expect((await response.json()).error.code).toBe("forbidden");

@@ -8,7 +8,7 @@
 //
 // Guarantees: one refresh at a time, in this tab and across tabs (Web Locks, or a storage lease
 // where the browser lacks them); a refresh shortly before the token expires; a refresh that got
-// no answer retried with backoff inside the server's grace period; on 401 token_expired one
+// no answer retried with backoff inside the server's grace period; on 401 token_expired or token_invalid one
 // refresh and one retry, never a loop; new tokens and sign-out shared between tabs
 // (BroadcastChannel); a reason when the session ends.
 import { decodeJwt } from "jose";
@@ -95,6 +95,9 @@ const REFRESH_RETRY_DEADLINE_MS = (REFRESH_GRACE_SECONDS - 1) * 1000;
 const NO_ANSWER_STATUSES = new Set([502, 503, 504]);
 
 type Broadcast = { type: "tokens"; response: TokenResponse } | { type: "signed-out" };
+
+/** Refusals of an access token that a refresh can cure: refresh once, retry once. */
+const RENEWABLE = new Set<ApiError["code"]>(["token_expired", "token_invalid"]);
 
 const REASON_BY_CODE: Partial<Record<ApiError["code"], SignedOutReason>> = {
   session_expired: "expired",
@@ -263,7 +266,9 @@ export function createAuthClient(options: AuthClientOptions = {}) {
     async api<T>(path: string, init: RequestInit = {}): Promise<T> {
       const token = await currentToken();
       let response = await send(path, init, token);
-      if (response.status === 401 && (await readApiError(response.clone())).code === "token_expired") {
+      // Expired, or refused as no longer acceptable (its signing key revoked, an audience from
+      // before an upgrade): one refresh gets a token the server takes, if the session lives.
+      if (response.status === 401 && RENEWABLE.has((await readApiError(response.clone())).code)) {
         // Refresh only if no one has since: ten calls failing together make one refresh.
         const renewed = state.accessToken !== token && state.accessToken !== null ? true : await refresh("expired");
         if (renewed && state.accessToken !== null) {
