@@ -126,6 +126,26 @@ describe("token client", () => {
     expect(await tab.page.textContent("#token-history")).toContain("retried once with the new token");
   });
 
+  it("stays signed in when its token's signing key is revoked: one refresh, then the call goes through", async () => {
+    const browser = await profile();
+    const tab = await pageWithAuthenticator(browser.context);
+    await signUp(tab, "revoked-key");
+    await accountLoaded(tab.page);
+    // What `npm run keys:revoke` does to the current key: a new one signs, the old one is revoked.
+    const leaked = server.keys.current.kid;
+    await server.keys.rotate();
+    await server.store.signingKeys.revoke(leaked, server.clock.now().getTime());
+    const log = recordApiResponses(tab.page);
+    await goInApp(tab.page, "/account");
+    await accountLoaded(tab.page);
+    // The account page's calls run at once: each is refused once, they share one refresh, each is retried.
+    expect(log).toContain("/api/me 401");
+    expect(log.filter((r) => r.startsWith("/auth/"))).toEqual(["/auth/refresh 200"]);
+    expect(log.filter((r) => r.startsWith("/api/me "))).toEqual(["/api/me 401", "/api/me 200"]);
+    expect(await tab.page.textContent("#profile-username")).toContain("revoked-key");
+    expect(await liveSessionsOf("revoked-key")).toBe(1);
+  });
+
   it("signs tab B out by message when tab A signs out, before B makes any request", async () => {
     const browser = await profile();
     const a = await pageWithAuthenticator(browser.context);
