@@ -124,7 +124,7 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
       await store.passkeys.recordUse(passkey.id, { counter: 0, backedUp: true, usedAt: t });
       await store.sessions.create(
         { id: `s-${i}`, userId: user.id, passkeyId: passkey.id, createdAt: t, idleExpiresAt: t + 1e9, expiresAt: t + 1e9, userAgent: null, ip: null },
-        { id: `t-${i}`, sessionId: `s-${i}`, tokenHash: `h-${i}`, parentId: null, createdAt: t, tokenEncrypted: null },
+        { id: `t-${i}`, sessionId: `s-${i}`, tokenHash: `h-${i}`, parentId: null, createdAt: t },
         { maxPerUser: config.maxSessionsPerUser, now: t }, // the default limit, as a live account has
       );
       await store.audit.record({ type: "signed_in", userId: user.id, sessionId: `s-${i}`, createdAt: t });

@@ -167,8 +167,8 @@ function parseResources(raw: string, problems: string[]): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const url = URL.canParse(entry) ? new URL(entry) : null;
-    if (!url || url.hash !== "" || entry.includes("#")) {
+    const url = URL.canParse(entry) && !entry.includes("#") ? new URL(entry) : null;
+    if (url === null) {
       problems.push(`RESOURCES entry "${entry}" must be an absolute URI without a fragment, like https://api.example.com`);
     } else if (url.protocol !== "https:" && !(url.protocol === "http:" && url.hostname === "localhost")) {
       problems.push(`RESOURCES entry "${entry}" must use https (http is allowed only for localhost)`);

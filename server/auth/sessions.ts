@@ -1,8 +1,7 @@
 // Sessions and their refresh tokens: opaque 256-bit secrets stored as SHA-256 hashes, rotated on
 // every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response: a
 // retry within it gets the very successor the first answer carried, so a session never forks.
-import { randomUUID } from "node:crypto";
-import { CompactEncrypt, compactDecrypt } from "jose";
+import { createHmac, randomUUID } from "node:crypto";
 import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { auditEvent, recordAuditEvent } from "./audit.ts";
@@ -29,31 +28,18 @@ export const hashRefreshToken = hashSecretToken;
 
 function firstRefreshToken(sessionId: string, now: number): { token: string; record: NewRefreshToken } {
   const token = randomToken(REFRESH_TOKEN_BYTES);
-  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId: null, createdAt: now, tokenEncrypted: null } };
+  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId: null, createdAt: now } };
 }
 
-/** A successor keeps an encrypted copy of itself until it is used, so a retry of its parent can be answered with it. */
-async function successorToken(
-  deps: Pick<AuthDeps, "keys">,
-  sessionId: string,
-  parentId: string,
-  now: number,
-): Promise<{ token: string; record: NewRefreshToken }> {
-  const token = randomToken(REFRESH_TOKEN_BYTES);
-  const tokenEncrypted = await new CompactEncrypt(new TextEncoder().encode(token))
-    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
-    .encrypt(deps.keys.refreshTokenKey);
-  return { token, record: { id: randomUUID(), sessionId, tokenHash: hashRefreshToken(token), parentId, createdAt: now, tokenEncrypted } };
+/**
+ * A token's successor is HMAC-SHA256(presented token) under a key derived from
+ * KEY_ENCRYPTION_SECRET: as unpredictable as a random one to anyone without that secret, and the
+ * same every time it is computed, so a retry of the presented token within the grace period is
+ * answered with the successor the lost answer carried without the token being stored anywhere.
+ */
+function successorOf(deps: Pick<AuthDeps, "keys">, presented: string): string {
+  return createHmac("sha256", deps.keys.refreshSuccessorKey).update(presented).digest("base64url");
 }
-
-async function decryptToken(deps: Pick<AuthDeps, "keys">, tokenEncrypted: string): Promise<string | null> {
-  try {
-    return new TextDecoder().decode((await compactDecrypt(tokenEncrypted, deps.keys.refreshTokenKey)).plaintext);
-  } catch {
-    return null; // Stored under another KEY_ENCRYPTION_SECRET: the retry cannot be answered, so it counts as reuse.
-  }
-}
-
 function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpiresAt: number): number {
   return Math.min(now + deps.config.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
 }
@@ -120,7 +106,8 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
 
     if (found.usedAt === null) {
       const idleExpiresAt = idleExpiry(deps, now, found.session.expiresAt);
-      const { token, record } = await successorToken(deps, found.sessionId, found.id, now);
+      const token = successorOf(deps, presented);
+      const record = { id: randomUUID(), sessionId: found.sessionId, tokenHash: hashRefreshToken(token), parentId: found.id, createdAt: now };
       const audit = auditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
       const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now, audit });
       if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
@@ -130,9 +117,9 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
     // Already exchanged. Within the grace period, and only while its successor is unused, this is
     // a lost response or a client racing itself, not theft: the retry gets that same successor
     // (nothing is written but the audit event), so however the answers land, one token is live.
-    const successor = now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000 ? await deps.store.sessions.findUnusedSuccessor(found.sessionId, found.id) : null;
-    const token = successor && (await decryptToken(deps, successor.tokenEncrypted));
-    if (!token) return revokeForReuse(deps, found, context);
+    const token = successorOf(deps, presented);
+    const successor = now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000 ? await deps.store.sessions.findRefreshToken(hashRefreshToken(token)) : null;
+    if (successor?.parentId !== found.id || successor.usedAt !== null) return revokeForReuse(deps, found, context);
     await recordAuditEvent(deps, context, {
       type: "token_refreshed",
       userId: found.user.id,

@@ -20,8 +20,8 @@ export interface ServerKeys {
   readonly decoyKey: Uint8Array;
   /** HMAC key recovery codes are stored under, so a copied database cannot be brute-forced offline. */
   readonly recoveryCodeKey: Uint8Array;
-  /** AES-256-GCM key a refresh token's successor is kept under for the grace period (JWE dir). */
-  readonly refreshTokenKey: CryptoKey;
+  /** HMAC key a refresh token's successor is derived under (see sessions.ts). */
+  readonly refreshSuccessorKey: Uint8Array;
   /**
    * The verification key for `kid`. A kid not known here makes one re-read of storage (another
    * instance, or `npm run keys:rotate`, may have rotated), at most once per RELOAD_THROTTLE_MS,
@@ -96,13 +96,6 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     await read();
   };
 
-  const refreshTokenKey = await crypto.subtle.importKey(
-    "raw",
-    new Uint8Array(deriveSecretKey(options.keyEncryptionSecret, "refresh-token-encryption")),
-    "AES-GCM",
-    false,
-    ["encrypt", "decrypt"],
-  );
   const initial = await read();
   const dueForRotation = (createdAt: number) =>
     options.rotationIntervalSeconds > 0 && clock.now().getTime() - createdAt >= options.rotationIntervalSeconds * 1000;
@@ -120,7 +113,7 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     },
     decoyKey: deriveSecretKey(options.keyEncryptionSecret, "login-decoy"),
     recoveryCodeKey: deriveSecretKey(options.keyEncryptionSecret, "recovery-code"),
-    refreshTokenKey,
+    refreshSuccessorKey: deriveSecretKey(options.keyEncryptionSecret, "refresh-token-successor"),
     async publicKey(kid) {
       const key = publicKeys.get(kid);
       if (key || clock.now().getTime() - lastReadAt < RELOAD_THROTTLE_MS) return key;

@@ -95,11 +95,6 @@ export const refreshTokens = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Set when the token is exchanged for its successor. */
     usedAt: integer("used_at"),
-    /**
-     * This token as a compact JWE under KEY_ENCRYPTION_SECRET, so a retry of its parent within the
-     * grace period gets this same token back; cleared when this token is used.
-     */
-    tokenEncrypted: text("token_encrypted"),
   },
   (t) => [index("refresh_tokens_session_id").on(t.sessionId)],
 );

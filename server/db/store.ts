@@ -68,8 +68,6 @@ export type NewRefreshToken = {
   tokenHash: string;
   parentId: string | null;
   createdAt: number;
-  /** The token itself as a compact JWE, kept until it is used, for a retry of its parent (null for a session's first). */
-  tokenEncrypted: string | null;
 };
 
 /** A presented refresh token with what deciding about it needs from its session and user. */
@@ -259,13 +257,11 @@ export interface Store {
     /** The owner of a session, or null when there is no such session. */
     findOwner(sessionId: string): Promise<string | null>;
     /**
-     * Marks `presentedId` used (clearing its encrypted copy) and stores its successor, only if it
-     * was still unused; false if it was not. The audit event is written in the same transaction:
-     * one commit per refresh, and no refresh without its event.
+     * Marks `presentedId` used and stores its successor, only if it was still unused; false if it
+     * was not. The audit event is written in the same transaction: one commit per refresh, and no
+     * refresh without its event.
      */
     rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }): Promise<boolean>;
-    /** The encrypted copy of the unused token issued in exchange for `parentId`, or null. Reads only. */
-    findUnusedSuccessor(sessionId: string, parentId: string): Promise<{ tokenEncrypted: string; createdAt: number } | null>;
     /** Revokes a live session; false if it was already ended. */
     revoke(sessionId: string, reason: SessionEndReason, now: number): Promise<boolean>;
     /** Revokes every live session of the user; returns their ids. */

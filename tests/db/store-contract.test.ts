@@ -71,7 +71,6 @@ const token = (sessionId: string, parentId: string | null = null): NewRefreshTok
   tokenHash: randomBytes(32).toString("base64url"),
   parentId,
   createdAt: NOW,
-  tokenEncrypted: parentId === null ? null : `sealed-${randomUUID()}`,
 });
 
 const signingKey = (retiredAt: number | null = null): SigningKeyRecord => ({
@@ -237,7 +236,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(await b.challenges.consume(inserted[0]!)).toBeNull();
   });
 
-  it("rotates a refresh token once, and every instance then finds the winner's successor for a retry until it is used", async () => {
+  it("rotates a refresh token once however many instances try at once, leaving one successor", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
     const { first } = await openSession(a, alice.id, key.id);
     const successors = [token(first.sessionId, first.id), token(first.sessionId, first.id)];
@@ -245,14 +244,8 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
       successors.map((successor, i) => (i ? b : a).sessions.rotate({ presentedId: first.id, successor, idleExpiresAt: NOW + HOUR, now: NOW, audit })),
     );
     expect(rotated.sort()).toEqual([false, true]);
-    const winner = successors[(await a.sessions.findRefreshToken(successors[0]!.tokenHash)) ? 0 : 1]!;
-    for (const store of [a, b]) {
-      expect(await store.sessions.findUnusedSuccessor(first.sessionId, first.id)).toEqual({ tokenEncrypted: winner.tokenEncrypted, createdAt: NOW });
-    }
-    const next = token(first.sessionId, winner.id);
-    expect(await b.sessions.rotate({ presentedId: winner.id, successor: next, idleExpiresAt: NOW + HOUR, now: NOW + 1, audit })).toBe(true);
-    // Used: no retry of its parent gets it any more.
-    expect(await a.sessions.findUnusedSuccessor(first.sessionId, first.id)).toBeNull();
+    const stored = await Promise.all(successors.map((successor) => b.sessions.findRefreshToken(successor.tokenHash)));
+    expect(stored.filter((found) => found !== null).map((found) => [found!.parentId, found!.usedAt])).toEqual([[first.id, null]]);
   });
 
   it("purges what has ended, a bounded batch per table, and leaves everything live", async () => {

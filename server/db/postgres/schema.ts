@@ -95,8 +95,6 @@ export const refreshTokens = pgTable(
     parentId: text("parent_id"),
     createdAt: millis("created_at").notNull(),
     usedAt: millis("used_at"),
-    /** This token as a compact JWE, for a retry of its parent within the grace period; cleared once used. */
-    tokenEncrypted: text("token_encrypted"),
   },
   (t) => [index("refresh_tokens_session_id").on(t.sessionId)],
 );

@@ -1,7 +1,7 @@
 // Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
-// lookups, rotation (one statement: one round trip, one commit, its audit row included), the
-// successor a grace retry gets back, and revocation.
-import { and, count, eq, isNotNull, isNull, sql } from "drizzle-orm";
+// lookups, rotation (one statement: one round trip, one commit, its audit row included), and
+// revocation.
+import { and, count, eq, sql } from "drizzle-orm";
 import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
@@ -19,9 +19,8 @@ function successorStatement(gate: ReturnType<typeof sql>, input: { successor: Ne
   const a = auditRow(audit);
   return sql`WITH gate AS (${gate}),
     successor AS (
-      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at, token_encrypted)
-      SELECT ${s.id}::text, ${s.sessionId}::text, ${s.tokenHash}::text, ${s.parentId}::text, ${s.createdAt}::bigint, ${s.tokenEncrypted}::text
-      FROM gate RETURNING id),
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
+      SELECT ${s.id}::text, ${s.sessionId}::text, ${s.tokenHash}::text, ${s.parentId}::text, ${s.createdAt}::bigint FROM gate RETURNING id),
     touched AS (
       UPDATE sessions SET last_used_at = ${input.now}::bigint, idle_expires_at = ${input.idleExpiresAt}::bigint
       WHERE id = ${s.sessionId}::text AND EXISTS (SELECT 1 FROM gate) RETURNING id),
@@ -72,18 +71,6 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, p("id")))
     .prepare("session_state");
-  const unusedChild = db
-    .select({ tokenEncrypted: refreshTokens.tokenEncrypted, createdAt: refreshTokens.createdAt })
-    .from(refreshTokens)
-    .where(
-      and(
-        eq(refreshTokens.sessionId, p("sessionId")),
-        eq(refreshTokens.parentId, p("parentId")),
-        isNull(refreshTokens.usedAt),
-        isNotNull(refreshTokens.tokenEncrypted),
-      ),
-    )
-    .prepare("unused_successor");
   const rowsChanged = (result: unknown) => ((result as { rows: { n: number }[] }).rows[0]?.n ?? 0) === 1;
 
   return {
@@ -127,20 +114,16 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       await db.update(sessions).set({ verifiedAt: now }).where(eq(sessions.id, id));
     },
     findOwner: async (id) => (await db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, id)))[0]?.userId ?? null,
-    // Gate: the presented token marked used (its encrypted copy cleared), only if it is still unused.
+    // Gate: the presented token marked used, only if it is still unused.
     rotate: async ({ presentedId, ...rest }) =>
       rowsChanged(
         await db.execute(
           successorStatement(
-            sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint, token_encrypted = NULL WHERE id = ${presentedId}::text AND used_at IS NULL RETURNING id`,
+            sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint WHERE id = ${presentedId}::text AND used_at IS NULL RETURNING id`,
             rest,
           ),
         ),
       ),
-    findUnusedSuccessor: async (sessionId, parentId) => {
-      const [row] = await unusedChild.execute({ sessionId, parentId });
-      return row?.tokenEncrypted ? { tokenEncrypted: row.tokenEncrypted, createdAt: row.createdAt } : null;
-    },
     revoke: async (sessionId, reason, now) => (await revokeSessions(db, [sessionId], reason, now)).length === 1,
     revokeAllForUser: async (userId, reason, now) =>
       (

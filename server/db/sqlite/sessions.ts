@@ -1,7 +1,6 @@
 // Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups,
-// rotation (one conditional update in one commit with its audit row), the successor a grace
-// retry gets back, and revocation.
-import { and, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+// rotation (one conditional update in one commit with its audit row), and revocation.
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionState, Store } from "../store.ts";
@@ -30,14 +29,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .prepare();
   const insertToken = db
     .insert(refreshTokens)
-    .values({
-      id: p("id"),
-      sessionId: p("sessionId"),
-      tokenHash: p("tokenHash"),
-      parentId: p("parentId"),
-      createdAt: p("createdAt"),
-      tokenEncrypted: p("tokenEncrypted"),
-    })
+    .values({ id: p("id"), sessionId: p("sessionId"), tokenHash: p("tokenHash"), parentId: p("parentId"), createdAt: p("createdAt") })
     .prepare();
   const tokenByHash = db
     .select({
@@ -110,24 +102,11 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .from(sessions)
     .where(eq(sessions.id, p("id")))
     .prepare();
-  // Conditional on "unused": of two rotations of one token, one changes the row. Once used, the
-  // token's encrypted copy has no more use and is cleared.
+  // Conditional on "unused": of two rotations of one token, one changes the row.
   const markUsed = db
     .update(refreshTokens)
-    .set({ usedAt: sql`${p("now")}`, tokenEncrypted: null })
+    .set({ usedAt: sql`${p("now")}` })
     .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt)))
-    .prepare();
-  const unusedChild = db
-    .select({ tokenEncrypted: refreshTokens.tokenEncrypted, createdAt: refreshTokens.createdAt })
-    .from(refreshTokens)
-    .where(
-      and(
-        eq(refreshTokens.sessionId, p("sessionId")),
-        eq(refreshTokens.parentId, p("parentId")),
-        isNull(refreshTokens.usedAt),
-        isNotNull(refreshTokens.tokenEncrypted),
-      ),
-    )
     .prepare();
   const touch = db
     .update(sessions)
@@ -167,10 +146,6 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         shared.writeAudit(audit);
         return true;
       }),
-    findUnusedSuccessor: async (sessionId, parentId) => {
-      const row = unusedChild.get({ sessionId, parentId });
-      return row?.tokenEncrypted ? { tokenEncrypted: row.tokenEncrypted, createdAt: row.createdAt } : null;
-    },
     revoke: async (sessionId, reason, now) => shared.revokeSessions([sessionId], reason, now).length === 1,
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(() => {

@@ -1,4 +1,3 @@
-ALTER TABLE "refresh_tokens" ADD COLUMN "token_encrypted" text;--> statement-breakpoint
 ALTER TABLE "signing_keys" ADD COLUMN "revoked_at" bigint;--> statement-breakpoint
 CREATE INDEX "sessions_expires_at" ON "sessions" USING btree ("expires_at");--> statement-breakpoint
 -- A successor discarded by the old grace replacement must stay dead: it counts as used.

@@ -1,6 +1,0 @@
-ALTER TABLE `refresh_tokens` ADD `token_encrypted` text;--> statement-breakpoint
--- A successor discarded by the old grace replacement must stay dead: it counts as used.
-UPDATE `refresh_tokens` SET `used_at` = `discarded_at` WHERE `used_at` IS NULL AND `discarded_at` IS NOT NULL;--> statement-breakpoint
-ALTER TABLE `refresh_tokens` DROP COLUMN `discarded_at`;--> statement-breakpoint
-ALTER TABLE `signing_keys` ADD `revoked_at` integer;--> statement-breakpoint
-CREATE INDEX `sessions_expires_at` ON `sessions` (`expires_at`);
