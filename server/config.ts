@@ -157,20 +157,27 @@ export function loadConfig(env: Env): Config {
   return Object.freeze(config);
 }
 
+/** The non-empty entries of a comma-separated setting, trimmed. */
+const commaList = (raw: string) =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** WebAuthn and cookies need a secure context: https, or http only on localhost. */
+const isSecureOrLocal = (url: URL) => url.protocol === "https:" || (url.protocol === "http:" && url.hostname === "localhost");
+
 /**
  * RESOURCES: the downstream services tokens may be asked for, each an absolute URI without a
  * fragment (RFC 8707 §2), https or http on localhost, compared exactly as written.
  */
 function parseResources(raw: string, problems: string[]): string[] {
   const resources: string[] = [];
-  for (const entry of raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const entry of commaList(raw)) {
     const url = URL.canParse(entry) && !entry.includes("#") ? new URL(entry) : null;
     if (url === null) {
       problems.push(`RESOURCES entry "${entry}" must be an absolute URI without a fragment, like https://api.example.com`);
-    } else if (url.protocol !== "https:" && !(url.protocol === "http:" && url.hostname === "localhost")) {
+    } else if (!isSecureOrLocal(url)) {
       problems.push(`RESOURCES entry "${entry}" must use https (http is allowed only for localhost)`);
     } else {
       resources.push(entry);
@@ -181,10 +188,7 @@ function parseResources(raw: string, problems: string[]): string[] {
 
 function parseOrigins(raw: string, problems: string[]): string[] {
   const origins: string[] = [];
-  for (const entry of raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const entry of commaList(raw)) {
     let url: URL;
     try {
       url = new URL(entry);
@@ -197,7 +201,7 @@ function parseOrigins(raw: string, problems: string[]): string[] {
       continue;
     }
     // WebAuthn needs a secure context: https, or http only on localhost.
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && url.hostname === "localhost")) {
+    if (!isSecureOrLocal(url)) {
       problems.push(`ORIGIN entry "${entry}" must use https (http is allowed only for localhost)`);
       continue;
     }
