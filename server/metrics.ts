@@ -26,7 +26,15 @@ export function withAuditMetrics(store: Store, metrics: Metrics): Store {
     ...store,
     sessions: {
       ...store.sessions,
-      // Rotation writes its audit event inside its own transaction, when it succeeds.
+      // Rotation and session creation write their audit events inside their own transaction.
+      async create(session, token, options) {
+        const created = await store.sessions.create(session, token, options);
+        if (created.outcome === "created" && options.audit) {
+          metrics.countAuditEvent(options.audit.signedIn);
+          for (const id of created.evicted) metrics.countAuditEvent(options.audit.evicted(id));
+        }
+        return created;
+      },
       async rotate(input) {
         const done = await store.sessions.rotate(input);
         if (done) metrics.countAuditEvent(input.audit);

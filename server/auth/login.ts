@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { AuthenticatorTransport, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { AuthenticationResponse, LoginOptionsRequest } from "../../shared/schemas.ts";
-import type { ChallengePurpose, CredentialDescriptor, PasskeyRecord, UserRecord } from "../db/store.ts";
+import type { ChallengePurpose, ChallengeRecord, CredentialDescriptor, PasskeyRecord, PasskeyUse, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { consumeChallenge, createChallenge } from "./challenges.ts";
@@ -66,15 +66,25 @@ export async function startLogin(deps: AuthDeps, request: LoginOptionsRequest): 
 export async function finishLogin(deps: AuthDeps, response: AuthenticationResponse, context: RequestContext): Promise<IssuedSession> {
   const failure = { credentialId: response.id, userId: null as string | null };
   try {
-    const { user, passkey } = await verifyAssertion(deps, response, { purpose: "authentication", failure });
-    const session = await startSession(deps, { user, passkeyId: passkey.id, context });
-    await recordAuditEvent(deps, context, {
-      type: "signed_in",
-      userId: user.id,
-      sessionId: session.sessionId,
-      detail: { passkeyId: passkey.id, ceremony: "authentication" },
+    // The challenge is read here and consumed in the commit that opens the session (with the
+    // passkey's counter and the signed_in event): one commit per sign-in. A refusal before that
+    // consumes it on its own, so no challenge verifies twice either way.
+    const challenge = await readChallenge(deps, response, "authentication");
+    let checked: CheckedAssertion;
+    try {
+      checked = await checkAssertion(deps, response, challenge, failure);
+    } catch (error) {
+      await deps.store.challenges.consume(challenge.challenge);
+      throw error;
+    }
+    const { user, passkey, use } = checked;
+    return await startSession(deps, {
+      user,
+      passkeyId: passkey.id,
+      context,
+      signedIn: { ceremony: "authentication" },
+      assertion: { challenge: challenge.challenge, use },
     });
-    return session;
   } catch (error) {
     if (error instanceof AppError) {
       // Only a refusal after the passkey's signature verified says something about its account;
@@ -93,20 +103,50 @@ export async function finishLogin(deps: AuthDeps, response: AuthenticationRespon
 }
 
 /**
- * Verifies an assertion against a challenge of `purpose`, with the checks the library leaves to
- * us, and records the passkey's use. `failure.userId` learns the account once the passkey's
- * signature verified: a refusal from then on is about that account.
+ * Verifies an assertion against a challenge of `purpose` (consumed first), with the checks the
+ * library leaves to us, and records the passkey's use: for ceremonies that open no session.
  */
 export async function verifyAssertion(
   deps: AuthDeps,
   response: AuthenticationResponse,
-  input: { purpose: ChallengePurpose; failure?: { userId: string | null } },
+  input: { purpose: ChallengePurpose },
 ): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
-  const failure = input.failure ?? { userId: null };
-  const clientData = readClientData(response.response.clientDataJSON);
-  const challenge = await consumeChallenge(deps, clientData.challenge, input.purpose);
-  assertNotCrossOrigin(clientData);
+  const challenge = await consumeChallenge(deps, readClientData(response.response.clientDataJSON).challenge, input.purpose);
+  const { user, passkey, use } = await checkAssertion(deps, response, challenge, { userId: null });
+  // The store checks the counter again as it writes: of two assertions carrying one counter, in
+  // parallel here or on another instance, only one is recorded.
+  const recorded = await deps.store.passkeys.recordUse(passkey.id, use);
+  if (recorded === "counter_regression") throw new AppError("passkey_counter_regression");
+  if (recorded === "not_found") throw new AppError("passkey_not_found"); // removed while this ceremony ran
+  return { user, passkey };
+}
 
+/** The stored challenge the assertion answers, unconsumed, checked for purpose and expiry. */
+async function readChallenge(deps: AuthDeps, response: AuthenticationResponse, purpose: ChallengePurpose): Promise<ChallengeRecord> {
+  const value = readClientData(response.response.clientDataJSON).challenge;
+  const record = await deps.store.challenges.find(value);
+  if (!record) throw new AppError("challenge_not_found");
+  if (record.purpose !== purpose || record.expiresAt <= deps.clock.now().getTime()) {
+    await deps.store.challenges.consume(value);
+    throw new AppError(record.purpose !== purpose ? "challenge_purpose_mismatch" : "challenge_expired");
+  }
+  return record;
+}
+
+type CheckedAssertion = { user: UserRecord; passkey: PasskeyRecord; use: PasskeyUse };
+
+/**
+ * The checks of an assertion against its challenge, the library's and the ones it leaves to us;
+ * writes nothing. `failure.userId` learns the account once the passkey's signature verified: a
+ * refusal from then on is about that account.
+ */
+async function checkAssertion(
+  deps: AuthDeps,
+  response: AuthenticationResponse,
+  challenge: ChallengeRecord,
+  failure: { userId: string | null },
+): Promise<CheckedAssertion> {
+  assertNotCrossOrigin(readClientData(response.response.clientDataJSON));
   const passkey = await deps.store.passkeys.findByCredentialId(response.id);
   if (!passkey) throw new AppError("passkey_not_found");
   // A username was given: only that account's credentials (its allowCredentials) may answer.
@@ -151,14 +191,5 @@ export async function verifyAssertion(
     throw new AppError("passkey_counter_regression");
   }
   if (user.blockedAt !== null) throw new AppError("account_blocked");
-  // The store checks the counter again as it writes: of two assertions carrying one counter, in
-  // parallel here or on another instance, only one is recorded.
-  const recorded = await deps.store.passkeys.recordUse(passkey.id, {
-    counter: newCounter,
-    backedUp: credentialBackedUp,
-    usedAt: deps.clock.now().getTime(),
-  });
-  if (recorded === "counter_regression") throw new AppError("passkey_counter_regression");
-  if (recorded === "not_found") throw new AppError("passkey_not_found"); // removed while this sign-in ran
-  return { user, passkey };
+  return { user, passkey, use: { counter: newCounter, backedUp: credentialBackedUp, usedAt: deps.clock.now().getTime() } };
 }

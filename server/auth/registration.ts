@@ -140,12 +140,6 @@ export async function finishRegistration(
     detail: { username, passkeyId: passkey.id, aaguid: passkey.aaguid, role: user.role },
   });
   const recoveryCodes = await issueRecoveryCodes(deps, { userId: user.id, context });
-  const session = await startSession(deps, { user, passkeyId: passkey.id, context });
-  await recordAuditEvent(deps, context, {
-    type: "signed_in",
-    userId: user.id,
-    sessionId: session.sessionId,
-    detail: { passkeyId: passkey.id, ceremony: "registration" },
-  });
+  const session = await startSession(deps, { user, passkeyId: passkey.id, context, signedIn: { ceremony: "registration" } });
   return { session, recoveryCodes };
 }

@@ -2,7 +2,7 @@
 // every use, with reuse detection (RFC 9700 §4.14.2) and a short grace for a lost response: a
 // retry within it gets the very successor the first answer carried, so a session never forks.
 import { createHmac, randomUUID } from "node:crypto";
-import type { NewRefreshToken, RefreshTokenLookup, UserRecord } from "../db/store.ts";
+import type { NewRefreshToken, PasskeyUse, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { auditEvent, recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
@@ -44,39 +44,58 @@ function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpires
   return Math.min(now + deps.config.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
 }
 
-/** Opens a session after a passkey ceremony; evicts the oldest sessions past MAX_SESSIONS_PER_USER. */
-export async function startSession(deps: AuthDeps, input: { user: UserRecord; passkeyId: string; context: RequestContext }): Promise<IssuedSession> {
+/**
+ * Opens a session after a passkey ceremony, in one commit with its `signed_in` event (when
+ * `signedIn` says which ceremony) and, for a sign-in, its challenge consumed and the passkey's use
+ * recorded (`assertion`); evicts the oldest sessions past MAX_SESSIONS_PER_USER, with their events.
+ * Throws AppError challenge_not_found, passkey_counter_regression or passkey_not_found (the passkey
+ * deleted while the ceremony ran): a refusal, never a 500.
+ */
+export async function startSession(
+  deps: AuthDeps,
+  input: {
+    user: UserRecord;
+    passkeyId: string;
+    context: RequestContext;
+    signedIn?: { ceremony: "authentication" | "registration" };
+    assertion?: { challenge: string; use: PasskeyUse };
+  },
+): Promise<IssuedSession> {
   const now = deps.clock.now().getTime();
   const sessionId = randomUUID();
   const expiresAt = now + deps.config.sessionMaxAgeSeconds * 1000;
   const idleExpiresAt = idleExpiry(deps, now, expiresAt);
   const { token, record } = firstRefreshToken(sessionId, now);
+  const { user, passkeyId, context } = input;
   const created = await deps.store.sessions.create(
-    {
-      id: sessionId,
-      userId: input.user.id,
-      passkeyId: input.passkeyId,
-      createdAt: now,
-      idleExpiresAt,
-      expiresAt,
-      userAgent: input.context.userAgent,
-      ip: input.context.ip,
-    },
+    { id: sessionId, userId: user.id, passkeyId, createdAt: now, idleExpiresAt, expiresAt, userAgent: context.userAgent, ip: context.ip },
     record,
-    { maxPerUser: deps.config.maxSessionsPerUser, now },
+    {
+      maxPerUser: deps.config.maxSessionsPerUser,
+      now,
+      assertion: input.assertion && { challenge: input.assertion.challenge, passkeyId, use: input.assertion.use },
+      audit: input.signedIn && {
+        signedIn: auditEvent(deps, context, { type: "signed_in", userId: user.id, sessionId, detail: { passkeyId, ceremony: input.signedIn.ceremony } }),
+        evicted: (evictedId) =>
+          auditEvent(deps, context, {
+            type: "session_evicted",
+            userId: user.id,
+            sessionId: evictedId,
+            detail: { reason: "session_limit", newSessionId: sessionId },
+          }),
+      },
+    },
   );
-  if (created === null) {
-    // The passkey was deleted while this sign-in ran: a refusal, audited, never a 500.
-    await recordAuditEvent(deps, input.context, { type: "sign_in_failed", userId: input.user.id, detail: { reason: "passkey_not_found" } });
-    throw new AppError("passkey_not_found");
-  }
-  for (const evictedId of created.evicted) {
-    await recordAuditEvent(deps, input.context, {
-      type: "session_evicted",
-      userId: input.user.id,
-      sessionId: evictedId,
-      detail: { reason: "session_limit", newSessionId: sessionId },
-    });
+  if (created.outcome !== "created") throw new AppError(created.outcome);
+  if (!input.signedIn) {
+    for (const evictedId of created.evicted) {
+      await recordAuditEvent(deps, context, {
+        type: "session_evicted",
+        userId: user.id,
+        sessionId: evictedId,
+        detail: { reason: "session_limit", newSessionId: sessionId },
+      });
+    }
   }
   return {
     sessionId,

@@ -137,6 +137,20 @@ export type SessionState = {
   keyRevoked: boolean;
 };
 
+export type PasskeyUse = { counter: number; backedUp: boolean; usedAt: number };
+export type PasskeyUseOutcome = "recorded" | "counter_regression" | "not_found";
+
+export type SessionCreation = {
+  maxPerUser: number;
+  now: number;
+  audit?: { signedIn: AuditEventInput; evicted(sessionId: string): AuditEventInput };
+  assertion?: { challenge: string; passkeyId: string; use: PasskeyUse };
+};
+
+export type SessionCreated =
+  | { outcome: "created"; evicted: string[] }
+  | { outcome: "passkey_not_found" | "challenge_not_found" | "passkey_counter_regression" };
+
 export type PurgeCounts = { sessions: number; challenges: number; recoveryGrants: number; auditEvents: number };
 
 export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };
@@ -198,6 +212,8 @@ export interface Store {
     insert(challenge: ChallengeRecord, bounds: { now: number; maxPending: number }): Promise<void>;
     /** Deletes and returns the challenge: a second call for the same value finds nothing. */
     consume(challenge: string): Promise<ChallengeRecord | null>;
+    /** Reads the challenge without using it up (a sign-in consumes it as it opens the session). */
+    find(challenge: string): Promise<ChallengeRecord | null>;
     count(): Promise<number>;
   };
   passkeys: {
@@ -208,7 +224,7 @@ export interface Store {
      * the stored one (or both are 0: a passkey without a counter). A conditional update, so two
      * assertions carrying the same counter cannot both be recorded, and the counter never goes back.
      */
-    recordUse(id: string, use: { counter: number; backedUp: boolean; usedAt: number }): Promise<"recorded" | "counter_regression" | "not_found">;
+    recordUse(id: string, use: PasskeyUse): Promise<PasskeyUseOutcome>;
     listForUser(userId: string): Promise<PasskeyRecord[]>;
     insert(passkey: PasskeyRecord): Promise<"created" | "passkey_already_registered">;
     /** False when the user has no such passkey. */
@@ -241,10 +257,14 @@ export interface Store {
     /**
      * Creates a session with its first refresh token, then revokes the oldest live sessions past
      * `maxPerUser` (the new one always stays); returns their ids. One writer transaction (on
-     * PostgreSQL the user's row locked, as passkey deletion does). Null, and nothing written, when
-     * the session's passkey is gone: deleted while the sign-in that used it was running.
+     * PostgreSQL the user's row locked, as passkey deletion does), one commit, which also writes
+     * `audit` (the sign-in's event, one per evicted session) and, for a passkey sign-in
+     * (`assertion`), consumes its challenge and records the passkey's use as recordUse does.
+     * Nothing of the session is written when the challenge was already used, the counter did not
+     * grow, or the session's passkey is gone (deleted while the sign-in ran); a consumed challenge
+     * stays consumed.
      */
-    create(session: NewSession, token: NewRefreshToken, options: { maxPerUser: number; now: number }): Promise<{ evicted: string[] } | null>;
+    create(session: NewSession, token: NewRefreshToken, options: SessionCreation): Promise<SessionCreated>;
     findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | null>;
     /** The session's state, with whether signing key `kid` is revoked: one read per bearer request. */
     findState(sessionId: string, kid: string): Promise<SessionState | null>;

@@ -186,7 +186,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
       userAgent: null,
       ip: null,
     };
-    expect(await a.sessions.create(session, token(id), { maxPerUser: 10, now: NOW })).toBeNull();
+    expect(await a.sessions.create(session, token(id), { maxPerUser: 10, now: NOW })).toEqual({ outcome: "passkey_not_found" });
     expect(await a.sessions.findState(id, "no-such-kid")).toBeNull();
     expect((await openSession(a, alice.id, first.id)).id).toBeTruthy(); // its other passkey still signs in
   });
@@ -246,6 +246,60 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(rotated.sort()).toEqual([false, true]);
     const stored = await Promise.all(successors.map((successor) => b.sessions.findRefreshToken(successor.tokenHash)));
     expect(stored.filter((found) => found !== null).map((found) => [found!.parentId, found!.usedAt])).toEqual([[first.id, null]]);
+  });
+
+  it("opens a sign-in's session in one step with its challenge used, its counter recorded and its event, once however many instances race", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const challenge = {
+      challenge: "sign-in",
+      purpose: "authentication" as const,
+      userId: null,
+      username: null,
+      displayName: null,
+      webauthnUserId: null,
+      expiresAt: NOW + HOUR,
+      createdAt: NOW,
+    };
+    await a.challenges.insert(challenge, { now: NOW, maxPending: 100 });
+    const attempt = (store: Store) => {
+      const id = randomUUID();
+      const session = {
+        id,
+        userId: alice.id,
+        passkeyId: key.id,
+        createdAt: NOW,
+        idleExpiresAt: NOW + HOUR,
+        expiresAt: NOW + 24 * HOUR,
+        userAgent: null,
+        ip: null,
+      };
+      return store.sessions.create(session, token(id), {
+        maxPerUser: 10,
+        now: NOW,
+        assertion: { challenge: "sign-in", passkeyId: key.id, use: { counter: 5, backedUp: false, usedAt: NOW } },
+        audit: {
+          signedIn: { type: "signed_in", userId: alice.id, sessionId: id, createdAt: NOW },
+          evicted: (evicted) => ({ type: "session_evicted", sessionId: evicted, createdAt: NOW }),
+        },
+      });
+    };
+    const outcomes = (await Promise.all([attempt(a), attempt(b)])).map((created) => created.outcome).sort();
+    expect(outcomes).toEqual(["challenge_not_found", "created"]);
+    expect(await a.challenges.find("sign-in")).toBeNull();
+    expect((await a.passkeys.findByCredentialId(key.credentialId))!.counter).toBe(5);
+    expect(await a.sessions.listLiveForUser(alice.id, NOW)).toHaveLength(1);
+    expect((await a.audit.list({ type: "signed_in", limit: 10 })).length).toBe(1);
+    // A counter that did not grow opens nothing, and its challenge is used up all the same.
+    await a.challenges.insert({ ...challenge, challenge: "again" }, { now: NOW, maxPending: 100 });
+    const id = randomUUID();
+    const replayed = await b.sessions.create(
+      { id, userId: alice.id, passkeyId: key.id, createdAt: NOW, idleExpiresAt: NOW + HOUR, expiresAt: NOW + 24 * HOUR, userAgent: null, ip: null },
+      token(id),
+      { maxPerUser: 10, now: NOW, assertion: { challenge: "again", passkeyId: key.id, use: { counter: 5, backedUp: false, usedAt: NOW } } },
+    );
+    expect(replayed).toEqual({ outcome: "passkey_counter_regression" });
+    expect(await a.challenges.find("again")).toBeNull();
+    expect(await a.sessions.listLiveForUser(alice.id, NOW)).toHaveLength(1);
   });
 
   it("purges what has ended, a bounded batch per table, and leaves everything live", async () => {

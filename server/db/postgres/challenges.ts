@@ -31,6 +31,7 @@ export function postgresChallenges(db: PostgresDb): Store["challenges"] {
       });
     },
     consume: async (challenge) => ((await consume.execute({ challenge }))[0] as ChallengeRecord | undefined) ?? null,
+    find: async (challenge) => ((await db.select().from(challenges).where(eq(challenges.challenge, challenge)))[0] as ChallengeRecord | undefined) ?? null,
     count: async () => (await db.select({ n: count() }).from(challenges))[0]?.n ?? 0,
   };
 }

@@ -5,7 +5,7 @@ import { toPasskey, toPasskeyRow } from "../rows.ts";
 import type { Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, sessions } from "./schema.ts";
-import { isLive, isUniqueViolation, lockUser, revokeSessions } from "./shared.ts";
+import { isLive, isUniqueViolation, lockUser, recordPasskeyUse, revokeSessions } from "./shared.ts";
 
 const p = sql.placeholder;
 
@@ -17,12 +17,6 @@ export function postgresPasskeys(db: PostgresDb): Store["passkeys"] {
     .prepare("passkeys_by_credential_id");
   // WebAuthn §7.2 step 22: the stored counter only grows; both zero is a passkey without a
   // counter. One conditional UPDATE: of two assertions carrying one counter, one changes the row.
-  const recordUse = db
-    .update(passkeys)
-    .set({ counter: sql`${p("counter")}`, backedUp: sql`${p("backedUp")}`, lastUsedAt: sql`${p("usedAt")}` })
-    .where(and(eq(passkeys.id, p("id")), sql`(${passkeys.counter} < ${p("counter")} OR (${passkeys.counter} = 0 AND ${p("counter")} = 0))`))
-    .returning({ id: passkeys.id })
-    .prepare("passkeys_record_use");
 
   return {
     findByCredentialId: async (credentialId) => {
@@ -37,11 +31,7 @@ export function postgresPasskeys(db: PostgresDb): Store["passkeys"] {
           .where(eq(passkeys.userId, userId))
           .orderBy(asc(passkeys.createdAt))
       ).map((row) => ({ credentialId: row.credentialId, transports: JSON.parse(row.transports) as string[] })),
-    recordUse: async (id, use) => {
-      if ((await recordUse.execute({ id, counter: use.counter, backedUp: use.backedUp, usedAt: use.usedAt })).length === 1) return "recorded";
-      const exists = await db.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.id, id));
-      return exists.length === 1 ? "counter_regression" : "not_found";
-    },
+    recordUse: (id, use) => recordPasskeyUse(db, id, use),
     listForUser: async (userId) => (await db.select().from(passkeys).where(eq(passkeys.userId, userId)).orderBy(asc(passkeys.createdAt))).map(toPasskey),
     insert: async (passkey) => {
       try {

@@ -2,10 +2,10 @@
 // lookups, rotation (one statement: one round trip, one commit, its audit row included), and
 // revocation.
 import { and, count, eq, sql } from "drizzle-orm";
-import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionState, Store } from "../store.ts";
+import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
-import { auditRow, isLive, liveSessionIdsOfUser, lockUser, revokeSessions, userColumns } from "./shared.ts";
+import { auditRow, deleteChallenge, isLive, liveSessionIdsOfUser, lockUser, recordPasskeyUse, revokeSessions, userColumns, writeAudit } from "./shared.ts";
 
 const p = sql.placeholder;
 
@@ -75,20 +75,29 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
 
   return {
     // The user's row is locked first: sessions opened at once for one user queue, and each
-    // counts the ones before it.
-    create: async (session, token, { maxPerUser, now }) =>
-      db.transaction(async (tx) => {
+    // counts the ones before it. A sign-in's challenge, counter, session, token and events are
+    // one commit; a consumed challenge stays consumed even when the sign-in goes no further.
+    create: async (session, token, { maxPerUser, now, audit, assertion }) =>
+      db.transaction(async (tx): Promise<SessionCreated> => {
+        // First, as passkey deletion does: a deletion and this sign-in queue, never deadlock.
         await lockUser(tx, session.userId);
-        if (session.passkeyId !== null) {
+        if (assertion) {
+          if (!(await deleteChallenge(tx, assertion.challenge))) return { outcome: "challenge_not_found" };
+          const use = await recordPasskeyUse(tx, assertion.passkeyId, assertion.use);
+          if (use !== "recorded") return { outcome: use === "not_found" ? "passkey_not_found" : "passkey_counter_regression" };
+        } else if (session.passkeyId !== null) {
           const [passkey] = await tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.id, session.passkeyId));
-          if (!passkey) return null;
+          if (!passkey) return { outcome: "passkey_not_found" };
         }
         await tx.insert(sessions).values({ ...session, lastUsedAt: session.createdAt, verifiedAt: session.createdAt });
         await tx.insert(refreshTokens).values(token);
         const others = (await liveSessionIdsOfUser(tx, session.userId, now)).filter((id) => id !== session.id);
         const evicted = others.slice(maxPerUser - 1);
         await revokeSessions(tx, evicted, "session_limit", now);
-        return { evicted };
+        if (audit) {
+          for (const event of [audit.signedIn, ...evicted.map((id) => audit.evicted(id))]) await writeAudit(tx, event);
+        }
+        return { outcome: "created", evicted };
       }),
     findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
     findState: async (id, kid) => ((await state.execute({ id, kid }))[0] as SessionState | undefined) ?? null,

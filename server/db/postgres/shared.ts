@@ -1,10 +1,10 @@
 // What the PostgreSQL aggregates share: column sets, row mapping, the live-session condition,
 // and the statements one aggregate runs inside another's transaction.
-import { and, desc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { SessionEndReason } from "../../../shared/audit-events.ts";
-import type { AuditEventInput } from "../store.ts";
+import type { AuditEventInput, PasskeyUse, PasskeyUseOutcome } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
-import { auditEvents, sessions, users } from "./schema.ts";
+import { auditEvents, challenges, passkeys, sessions, users } from "./schema.ts";
 
 /** A transaction, or the database itself: the statements below run in either. */
 export type Executor = Pick<PostgresDb, "select" | "insert" | "update" | "delete" | "execute">;
@@ -69,4 +69,25 @@ export async function revokeSessions(executor: Executor, ids: readonly string[],
 export async function lockUser(executor: Executor, userId: string): Promise<boolean> {
   const rows = await executor.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
   return rows.length === 1;
+}
+
+/** Deletes the challenge; false if it was not there (already used, or never issued). */
+export async function deleteChallenge(executor: Executor, challenge: string): Promise<boolean> {
+  const rows = await executor.delete(challenges).where(eq(challenges.challenge, challenge)).returning({ challenge: challenges.challenge });
+  return rows.length === 1;
+}
+
+/**
+ * WebAuthn §7.2 step 22: the stored counter only grows. Both zero is a passkey without a counter
+ * (synced ones report 0). Conditional, so two assertions carrying one counter cannot both pass.
+ */
+export async function recordPasskeyUse(executor: Executor, id: string, use: PasskeyUse): Promise<PasskeyUseOutcome> {
+  const recorded = await executor
+    .update(passkeys)
+    .set({ counter: use.counter, backedUp: use.backedUp, lastUsedAt: use.usedAt })
+    .where(and(eq(passkeys.id, id), sql`(${passkeys.counter} < ${use.counter} OR (${passkeys.counter} = 0 AND ${use.counter} = 0))`))
+    .returning({ id: passkeys.id });
+  if (recorded.length === 1) return "recorded";
+  const exists = await executor.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.id, id));
+  return exists.length === 1 ? "counter_regression" : "not_found";
 }

@@ -35,6 +35,11 @@ export function sqliteChallenges(db: SqliteDb): Store["challenges"] {
     .where(eq(challenges.challenge, p("challenge")))
     .returning()
     .prepare();
+  const byValue = db
+    .select()
+    .from(challenges)
+    .where(eq(challenges.challenge, p("challenge")))
+    .prepare();
   const count = db.select({ n: sql<number>`count(*)` }).from(challenges).prepare();
 
   return {
@@ -46,6 +51,7 @@ export function sqliteChallenges(db: SqliteDb): Store["challenges"] {
       });
     },
     consume: async (challenge) => consume.get({ challenge }) ?? null,
+    find: async (challenge) => byValue.get({ challenge }) ?? null,
     count: async () => count.get()?.n ?? 0,
   };
 }

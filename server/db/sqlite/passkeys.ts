@@ -19,18 +19,6 @@ export function sqlitePasskeys(db: SqliteDb, shared: SqliteShared): Store["passk
     .where(eq(passkeys.userId, p("userId")))
     .orderBy(asc(passkeys.createdAt))
     .prepare();
-  // WebAuthn §7.2 step 22: the stored counter only grows. Both zero is a passkey without a counter
-  // (synced ones report 0). Conditional, so two assertions carrying one counter cannot both pass.
-  const recordUse = db
-    .update(passkeys)
-    .set({ counter: sql`${p("counter")}`, backedUp: sql`${p("backedUp")}`, lastUsedAt: sql`${p("usedAt")}` })
-    .where(and(eq(passkeys.id, p("id")), sql`(${passkeys.counter} < ${p("counter")} OR (${passkeys.counter} = 0 AND ${p("counter")} = 0))`))
-    .prepare();
-  const exists = db
-    .select({ id: passkeys.id })
-    .from(passkeys)
-    .where(eq(passkeys.id, p("id")))
-    .prepare();
   const ofUser = db
     .select()
     .from(passkeys)
@@ -64,10 +52,7 @@ export function sqlitePasskeys(db: SqliteDb, shared: SqliteShared): Store["passk
     },
     listDescriptorsForUser: async (userId) =>
       descriptors.all({ userId }).map((row) => ({ credentialId: row.credentialId, transports: JSON.parse(row.transports) as string[] })),
-    recordUse: async (id, use) => {
-      if (recordUse.run({ id, counter: use.counter, backedUp: use.backedUp ? 1 : 0, usedAt: use.usedAt }).changes === 1) return "recorded";
-      return exists.get({ id }) ? "counter_regression" : "not_found";
-    },
+    recordUse: async (id, use) => shared.recordPasskeyUse(id, use),
     listForUser: async (userId) => ofUser.all({ userId }).map(toPasskey),
     insert: async (passkey) => {
       try {

@@ -3,7 +3,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
-import type { RefreshTokenLookup, SessionState, Store } from "../store.ts";
+import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
 
 export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessions"] {
@@ -115,17 +115,29 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .prepare();
 
   return {
-    // One writer transaction: the cap is counted and enforced with no other session created between.
-    create: async (session, token, { maxPerUser, now }) =>
-      db.transaction(() => {
-        if (session.passkeyId !== null && !passkeyExists.get({ id: session.passkeyId })) return null;
+    // One writer transaction: the cap is counted and enforced with no other session created between,
+    // and a sign-in's challenge, counter, session, token and events are one commit.
+    create: async (session, token, { maxPerUser, now, audit, assertion }) =>
+      db.transaction((): SessionCreated => {
+        if (assertion) {
+          // Returning (not throwing) commits what was done: a used challenge stays used.
+          if (!shared.deleteChallenge(assertion.challenge)) return { outcome: "challenge_not_found" };
+          const use = shared.recordPasskeyUse(assertion.passkeyId, assertion.use);
+          if (use !== "recorded") return { outcome: use === "not_found" ? "passkey_not_found" : "passkey_counter_regression" };
+        } else if (session.passkeyId !== null && !passkeyExists.get({ id: session.passkeyId })) {
+          return { outcome: "passkey_not_found" };
+        }
         insertSession.run(session);
         insertToken.run(token);
         // The new session always stays; the oldest of the others go past the limit.
         const others = shared.liveSessionIdsOfUser(session.userId, now).filter((id) => id !== session.id);
         const evicted = others.slice(maxPerUser - 1);
         shared.revokeSessions(evicted, "session_limit", now);
-        return { evicted };
+        if (audit) {
+          shared.writeAudit(audit.signedIn);
+          for (const id of evicted) shared.writeAudit(audit.evicted(id));
+        }
+        return { outcome: "created", evicted };
       }, WRITER),
     findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
     findState: async (id, kid) => {

@@ -3,8 +3,8 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { SessionEndReason } from "../../../shared/audit-events.ts";
 import type { SqliteDb } from "../client.ts";
-import { auditEvents, sessions, users } from "../schema.ts";
-import type { AuditEventInput } from "../store.ts";
+import { auditEvents, challenges, passkeys, sessions, users } from "../schema.ts";
+import type { AuditEventInput, PasskeyUse, PasskeyUseOutcome } from "../store.ts";
 
 export const p = sql.placeholder;
 
@@ -39,6 +39,10 @@ export interface SqliteShared {
   liveSessionIdsOfUser(userId: string, now: number): string[];
   /** Revokes those of `ids` not revoked yet; returns the ones it revoked. */
   revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): string[];
+  /** Deletes the challenge; false if it was not there (already used, or never issued). */
+  deleteChallenge(challenge: string): boolean;
+  /** The passkeys aggregate's recordUse, runnable inside a session's transaction. */
+  recordPasskeyUse(id: string, use: PasskeyUse): PasskeyUseOutcome;
 }
 
 export function prepareShared(db: SqliteDb): SqliteShared {
@@ -65,7 +69,28 @@ export function prepareShared(db: SqliteDb): SqliteShared {
     .set({ revokedAt: sql`${p("now")}`, revokedReason: sql`${p("reason")}` })
     .where(and(eq(sessions.id, p("id")), isNull(sessions.revokedAt)))
     .prepare();
+  const deleteChallenge = db
+    .delete(challenges)
+    .where(eq(challenges.challenge, p("challenge")))
+    .prepare();
+  // WebAuthn §7.2 step 22: the stored counter only grows. Both zero is a passkey without a counter
+  // (synced ones report 0). Conditional, so two assertions carrying one counter cannot both pass.
+  const recordUse = db
+    .update(passkeys)
+    .set({ counter: sql`${p("counter")}`, backedUp: sql`${p("backedUp")}`, lastUsedAt: sql`${p("usedAt")}` })
+    .where(and(eq(passkeys.id, p("id")), sql`(${passkeys.counter} < ${p("counter")} OR (${passkeys.counter} = 0 AND ${p("counter")} = 0))`))
+    .prepare();
+  const passkeyExists = db
+    .select({ id: passkeys.id })
+    .from(passkeys)
+    .where(eq(passkeys.id, p("id")))
+    .prepare();
   return {
+    deleteChallenge: (challenge) => deleteChallenge.run({ challenge }).changes === 1,
+    recordPasskeyUse: (id, use) => {
+      if (recordUse.run({ id, counter: use.counter, backedUp: use.backedUp ? 1 : 0, usedAt: use.usedAt }).changes === 1) return "recorded";
+      return passkeyExists.get({ id }) ? "counter_regression" : "not_found";
+    },
     writeAudit: (event) =>
       void insertAudit.run({
         type: event.type,
