@@ -359,7 +359,7 @@ async function main() {
     console.log("scenario".padEnd(42) + header.map((h) => h.padStart(12)).join(""));
     for (const [name, ...cells] of rows) console.log(name.padEnd(42) + cells.map((c) => c.padStart(12)).join(""));
     console.log(
-      `\nsign-in parts per sign-in: assertion verify ${fmt(parts.verifyAssertionMs, 3)} ms, access-token signature ${fmt(parts.signAccessTokenMs, 3)} ms, storage ${fmt(parts.storageMs, 3)} ms`,
+      `\nsign-in parts per sign-in: assertion verify ${fmt(parts.verifyAssertionMs, 3)} ms, access-token signature ${fmt(parts.signAccessTokenMs, 3)} ms, storage ${fmt(parts.storageMs, 3)} ms in one commit (${fmt(parts.storageSeparateCommitsMs, 3)} ms as the four commits it replaced: a parts limit of ${fmt(parts.limitPerSecond)}/s against ${fmt(parts.limitWithSeparateCommitsPerSecond)}/s)`,
     );
     const failures = [me, raw, peer, refresh, refreshes.closed.raw, refreshes.open.ours, refreshes.open.raw, postgres.me, postgres.refresh].reduce(
       (n, r) => n + r.non2xx + r.errors,

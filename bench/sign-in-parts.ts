@@ -17,9 +17,14 @@ import { SoftwareAuthenticator } from "../tools/authenticator.ts";
 export interface SignInParts {
   verifyAssertionMs: number;
   signAccessTokenMs: number;
+  /** What a sign-in stores: its challenge at options, three reads, and one commit. */
   storageMs: number;
+  /** The same work committed step by step (challenge, counter, session, event), as before one commit did it. */
+  storageSeparateCommitsMs: number;
   /** 1000 / (sum of the parts): sign-ins per second on one core. */
   limitPerSecond: number;
+  /** The same with the step-by-step storage. */
+  limitWithSeparateCommitsPerSecond: number;
 }
 
 const WARM_UP_CALLS = 50;
@@ -102,34 +107,74 @@ export async function measureSignInParts(iterations = 2000): Promise<SignInParts
       lastUsedAt: null,
     };
     await store.users.createWithPasskey(user, passkey);
+    const challengeFor = (value: string, t: number) => ({
+      challenge: value,
+      purpose: "authentication" as const,
+      userId: null,
+      username: null,
+      displayName: null,
+      webauthnUserId: null,
+      expiresAt: t + 300_000,
+      createdAt: t,
+    });
+    const sessionFor = (id: string, t: number) => ({
+      id,
+      userId: user.id,
+      passkeyId: passkey.id,
+      createdAt: t,
+      idleExpiresAt: t + 1e9,
+      expiresAt: t + 1e9,
+      userAgent: null,
+      ip: null,
+    });
+    const signedIn = (id: string, t: number) => ({ type: "signed_in", userId: user.id, sessionId: id, createdAt: t });
+    // What a sign-in stores now: its challenge at options, then reads, then one commit (challenge
+    // consumed, counter recorded, session and first token, signed_in).
     const storageMs = await timePerCall(iterations, async (i) => {
       const t = Date.now();
       const value = `challenge-${i}`;
-      await store.challenges.insert(
+      await store.challenges.insert(challengeFor(value, t), { now: t, maxPending: MAX_PENDING_CHALLENGES });
+      await store.challenges.find(value);
+      await store.passkeys.findByCredentialId(registration.id);
+      await store.users.findById(user.id);
+      await store.sessions.create(
+        sessionFor(`s-${i}`, t),
+        { id: `t-${i}`, sessionId: `s-${i}`, tokenHash: `h-${i}`, parentId: null, createdAt: t },
         {
-          challenge: value,
-          purpose: "authentication",
-          userId: null,
-          username: null,
-          displayName: null,
-          webauthnUserId: null,
-          expiresAt: t + 300_000,
-          createdAt: t,
+          maxPerUser: config.maxSessionsPerUser, // the default limit, as a live account has
+          now: t,
+          assertion: { challenge: value, passkeyId: passkey.id, use: { counter: 0, backedUp: true, usedAt: t } },
+          audit: { signedIn: signedIn(`s-${i}`, t), evicted: (id) => ({ type: "session_evicted", sessionId: id, createdAt: t }) },
         },
-        { now: t, maxPending: MAX_PENDING_CHALLENGES },
       );
+    });
+    // The same work as it was stored before, one commit per step (challenge, counter, session, event).
+    const storageSeparateCommitsMs = await timePerCall(iterations, async (i) => {
+      const t = Date.now();
+      const value = `separate-${i}`;
+      await store.challenges.insert(challengeFor(value, t), { now: t, maxPending: MAX_PENDING_CHALLENGES });
       await store.challenges.consume(value);
       await store.passkeys.findByCredentialId(registration.id);
       await store.users.findById(user.id);
       await store.passkeys.recordUse(passkey.id, { counter: 0, backedUp: true, usedAt: t });
       await store.sessions.create(
-        { id: `s-${i}`, userId: user.id, passkeyId: passkey.id, createdAt: t, idleExpiresAt: t + 1e9, expiresAt: t + 1e9, userAgent: null, ip: null },
-        { id: `t-${i}`, sessionId: `s-${i}`, tokenHash: `h-${i}`, parentId: null, createdAt: t },
-        { maxPerUser: config.maxSessionsPerUser, now: t }, // the default limit, as a live account has
+        sessionFor(`x-${i}`, t),
+        { id: `u-${i}`, sessionId: `x-${i}`, tokenHash: `k-${i}`, parentId: null, createdAt: t },
+        {
+          maxPerUser: config.maxSessionsPerUser,
+          now: t,
+        },
       );
-      await store.audit.record({ type: "signed_in", userId: user.id, sessionId: `s-${i}`, createdAt: t });
+      await store.audit.record(signedIn(`x-${i}`, t));
     });
-    return { verifyAssertionMs, signAccessTokenMs, storageMs, limitPerSecond: 1000 / (verifyAssertionMs + signAccessTokenMs + storageMs) };
+    return {
+      verifyAssertionMs,
+      signAccessTokenMs,
+      storageMs,
+      storageSeparateCommitsMs,
+      limitPerSecond: 1000 / (verifyAssertionMs + signAccessTokenMs + storageMs),
+      limitWithSeparateCommitsPerSecond: 1000 / (verifyAssertionMs + signAccessTokenMs + storageSeparateCommitsMs),
+    };
   } finally {
     await database.close();
     rmSync(dir, { recursive: true, force: true });
