@@ -21,7 +21,7 @@ export async function assertSessionLive(deps: Pick<AuthDeps, "store" | "clock" |
   if (state?.keyRevoked) {
     // Revoked, perhaps by `npm run keys:revoke` in another process: stop trusting (and, if it
     // was ours, signing with) it here too.
-    await deps.keys.reloadSoon();
+    await deps.keys.reloadSoon(claims.kid);
     throw new AppError("token_invalid", { message: "The access token was signed with a revoked key." });
   }
   if (!state || state.userId !== claims.userId) throw new AppError("session_revoked");

@@ -30,8 +30,12 @@ export interface ServerKeys {
   publicKey(kid: string): Promise<CryptoKey | undefined>;
   /** Re-reads storage, rotating first when the current key is older than the rotation interval. */
   refresh(): Promise<void>;
-  /** Re-reads storage unless it was read within RELOAD_THROTTLE_MS: after meeting a revoked kid. */
-  reloadSoon(): Promise<void>;
+  /**
+   * After meeting a token of revoked key `kid`: re-reads storage at once when that is the key this
+   * instance signs with (it must stop now, and the read ends it), else unless it was read within
+   * RELOAD_THROTTLE_MS.
+   */
+  reloadSoon(kid: string): Promise<void>;
   /** Retires the current key now and signs with a new one; returns the new kid. */
   rotate(): Promise<string>;
 }
@@ -120,8 +124,8 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
       await read();
       return publicKeys.get(kid);
     },
-    async reloadSoon() {
-      if (clock.now().getTime() - lastReadAt >= RELOAD_THROTTLE_MS) await read();
+    async reloadSoon(kid) {
+      if (kid === current.kid || clock.now().getTime() - lastReadAt >= RELOAD_THROTTLE_MS) await read();
     },
     async refresh() {
       const record = await read();

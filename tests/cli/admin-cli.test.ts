@@ -125,10 +125,8 @@ describe("npm run keys:revoke", () => {
       const refused = await t.browser().get(ROUTES.me, { bearer: accessToken });
       expect(refused.status).toBe(401);
       expect(await json(refused)).toMatchObject({ error: { code: "token_invalid", message: expect.stringContaining("revoked") } });
-      // Having met it, the server reads its keys again (at most every 10 s): the key leaves its JWKS
-      // and a refresh signs with the new one.
-      t.clock.advance(11);
-      expect((await t.browser().get(ROUTES.me, { bearer: accessToken })).status).toBe(401);
+      // Having met it, and it being the key this server signs with, the server reads its keys again
+      // at once: the key leaves its JWKS and the next refresh signs with the new one.
       const jwks = (await json(await t.browser().get(ROUTES.jwks))) as { keys: { kid: string }[] };
       expect(jwks.keys.map((key) => key.kid)).not.toContain(leaked);
       const renewed = (await json(await bob.refresh())) as { accessToken: string };
