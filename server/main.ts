@@ -51,6 +51,12 @@ async function main() {
   const app = createApp({ config, store, clock: systemClock, keys, webRoot: WEB_ROOT, log, processMetrics: true });
   handle = app.fetch;
   log({ level: "info", msg: "listening", url: `http://${config.host}:${boundPort}`, origins: config.origins, kid: keys.current.kid });
+  if ((await store.users.countActiveAdmins()) === 0) {
+    log({
+      level: "info",
+      msg: "no admin yet: sign up, then run `npm run admin -- grant <username>` where this server runs (nobody becomes one by registering)",
+    });
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

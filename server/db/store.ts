@@ -182,6 +182,8 @@ export interface Store {
   users: {
     findByUsername(username: string): Promise<UserRecord | null>;
     findById(id: string): Promise<UserRecord | null>;
+    /** How many admins are not blocked (the server says at start how to make the first one). */
+    countActiveAdmins(): Promise<number>;
     /** Users whose username contains `search`, by username, with their passkey and live session counts. */
     list(query: { search: string; limit: number; offset: number; now: number }): Promise<{ users: UserSummary[]; total: number }>;
     findSummary(id: string, now: number): Promise<UserSummary | null>;

@@ -8,7 +8,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../shared/routes.ts";
 import { purgeExpired } from "../../server/maintenance.ts";
 import { createTestApp, json, sampleMetric, TEST_KEY_ENCRYPTION_SECRET, tableCounts, type TestApp } from "../helpers/harness.ts";
+import { SoftwareAuthenticator } from "../../tools/authenticator.ts";
+import { HttpClient } from "../../tools/http-client.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
+import { grantAdminWithCli } from "../helpers/admins.ts";
 
 let t: TestApp | undefined;
 let server: ServerProcess | undefined;
@@ -244,4 +247,28 @@ describe("purging what has ended (finding 5)", () => {
     const user = await t!.store.users.findByUsername(username);
     return (await t!.store.audit.list({ userId: user!.id, limit: 100 })).length;
   }
+});
+
+describe("the first admin", () => {
+  it("is explained in the log at start while there is none, and no longer once `npm run admin -- grant` made one", async () => {
+    server = await startServer();
+    await server.waitForOutput("no admin yet");
+    expect(server.output()).toContain("npm run admin -- grant <username>");
+    const database = join(server.dataDir, "auth.db");
+    const client = new HttpClient(new URL(server.origin));
+    const authenticator = new SoftwareAuthenticator({ origin: server.origin });
+    const options = await client.post(ROUTES.registerOptions, { body: { username: "first" } });
+    expect((await client.post(ROUTES.registerVerify, { body: await authenticator.register(options.body) })).status).toBe(200);
+    await server.terminate();
+    await grantAdminWithCli(database, "first");
+    const again = await startServer({ DATABASE_URL: `file:${database}` });
+    try {
+      await again.waitForOutput('"msg":"listening"');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await fetch(`${again.origin}${ROUTES.health}`)).status).toBe(200); // past start-up: its log is written
+      expect(again.output()).not.toContain("no admin yet");
+    } finally {
+      await again.stop();
+    }
+  });
 });

@@ -34,6 +34,13 @@ export function postgresUsers(db: PostgresDb): Store["users"] {
   return {
     findByUsername: async (username) => ((await byUsername.execute({ username }))[0] as UserRecord | undefined) ?? null,
     findById: async (id) => ((await byId.execute({ id }))[0] as UserRecord | undefined) ?? null,
+    countActiveAdmins: async () =>
+      (
+        await db
+          .select({ n: count() })
+          .from(users)
+          .where(and(eq(users.role, "admin"), isNull(users.blockedAt)))
+      )[0]?.n ?? 0,
     list: async ({ search, limit, offset, now }) => {
       const pattern = containsPattern(search);
       const [rows, [total]] = await Promise.all([

@@ -49,6 +49,7 @@ export function sqliteUsers(db: SqliteDb, shared: SqliteShared): Store["users"] 
   return {
     findByUsername: async (username) => (byUsername.get({ username }) as UserRecord | undefined) ?? null,
     findById: async (id) => (byId.get({ id }) as UserRecord | undefined) ?? null,
+    countActiveAdmins: async () => countActiveAdmins.get()?.n ?? 0,
     list: async ({ search, limit, offset, now }) => {
       const pattern = containsPattern(search);
       return { users: listPage.all({ pattern, limit, offset, now }) as UserSummary[], total: countMatching.get({ pattern })?.n ?? 0 };
