@@ -85,6 +85,17 @@ const signingKey = (retiredAt: number | null = null): SigningKeyRecord => ({
 
 const audit = { type: "token_refreshed", createdAt: NOW };
 
+const challengeRecord = (challenge: string, expiresAt = NOW + HOUR) => ({
+  challenge,
+  purpose: "authentication" as const,
+  userId: null,
+  username: null,
+  displayName: null,
+  webauthnUserId: null,
+  expiresAt,
+  createdAt: NOW,
+});
+
 async function signedUp(store: Store, overrides: Partial<UserRecord> = {}): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
   const record = user(overrides);
   const key = passkey(record.id);
@@ -199,16 +210,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
 
   it("consumes a challenge once", async () => {
     const challenge = randomBytes(32).toString("base64url");
-    const record = {
-      challenge,
-      purpose: "authentication" as const,
-      userId: null,
-      username: null,
-      displayName: null,
-      webauthnUserId: null,
-      expiresAt: NOW + HOUR,
-      createdAt: NOW,
-    };
+    const record = challengeRecord(challenge);
     await a.challenges.insert(record, { now: NOW, maxPending: 100 });
     const consumed = await Promise.all([a.challenges.consume(challenge), b.challenges.consume(challenge)]);
     expect(consumed.filter((c) => c !== null)).toEqual([record]);
@@ -219,16 +221,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     for (let i = 0; i < 30; i++) {
       const challenge = `challenge-${i}`;
       inserted.push(challenge);
-      const record = {
-        challenge,
-        purpose: "authentication" as const,
-        userId: null,
-        username: null,
-        displayName: null,
-        webauthnUserId: null,
-        expiresAt: NOW + HOUR,
-        createdAt: NOW,
-      };
+      const record = challengeRecord(challenge);
       await (i % 2 ? a : b).challenges.insert(record, { now: NOW, maxPending: 10 });
     }
     expect(await a.challenges.count()).toBe(10);
@@ -250,16 +243,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
 
   it("opens a sign-in's session in one step with its challenge used, its counter recorded and its event, once however many instances race", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
-    const challenge = {
-      challenge: "sign-in",
-      purpose: "authentication" as const,
-      userId: null,
-      username: null,
-      displayName: null,
-      webauthnUserId: null,
-      expiresAt: NOW + HOUR,
-      createdAt: NOW,
-    };
+    const challenge = challengeRecord("sign-in");
     await a.challenges.insert(challenge, { now: NOW, maxPending: 100 });
     const attempt = (store: Store) => {
       const id = randomUUID();
@@ -320,16 +304,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     };
     await a.sessions.create(liveSession, liveToken, { maxPerUser: 10, now: after });
     for (const [i, expiresAt] of [NOW, NOW, after + HOUR].entries()) {
-      const challenge = {
-        challenge: `c-${i}`,
-        purpose: "authentication" as const,
-        userId: null,
-        username: null,
-        displayName: null,
-        webauthnUserId: null,
-        expiresAt,
-        createdAt: NOW,
-      };
+      const challenge = challengeRecord(`c-${i}`, expiresAt);
       await a.challenges.insert(challenge, { now: NOW - 1, maxPending: 100 });
       await a.recovery.insertGrant({ id: randomUUID(), userId: alice.id, tokenHash: `grant-${i}`, createdAt: NOW, expiresAt });
     }

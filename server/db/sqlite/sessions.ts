@@ -22,11 +22,6 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       ip: p("ip"),
     })
     .prepare();
-  const passkeyExists = db
-    .select({ id: passkeys.id })
-    .from(passkeys)
-    .where(eq(passkeys.id, p("id")))
-    .prepare();
   const insertToken = db
     .insert(refreshTokens)
     .values({ id: p("id"), sessionId: p("sessionId"), tokenHash: p("tokenHash"), parentId: p("parentId"), createdAt: p("createdAt") })
@@ -124,7 +119,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
           if (!shared.deleteChallenge(assertion.challenge)) return { outcome: "challenge_not_found" };
           const use = shared.recordPasskeyUse(assertion.passkeyId, assertion.use);
           if (use !== "recorded") return { outcome: use === "not_found" ? "passkey_not_found" : "passkey_counter_regression" };
-        } else if (session.passkeyId !== null && !passkeyExists.get({ id: session.passkeyId })) {
+        } else if (session.passkeyId !== null && !shared.passkeyExists(session.passkeyId)) {
           return { outcome: "passkey_not_found" };
         }
         insertSession.run(session);

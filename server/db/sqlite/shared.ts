@@ -41,6 +41,8 @@ export interface SqliteShared {
   revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): string[];
   /** Deletes the challenge; false if it was not there (already used, or never issued). */
   deleteChallenge(challenge: string): boolean;
+  /** Whether the passkey exists. */
+  passkeyExists(id: string): boolean;
   /** The passkeys aggregate's recordUse, runnable inside a session's transaction. */
   recordPasskeyUse(id: string, use: PasskeyUse): PasskeyUseOutcome;
 }
@@ -87,6 +89,7 @@ export function prepareShared(db: SqliteDb): SqliteShared {
     .prepare();
   return {
     deleteChallenge: (challenge) => deleteChallenge.run({ challenge }).changes === 1,
+    passkeyExists: (id) => passkeyExists.get({ id }) !== undefined,
     recordPasskeyUse: (id, use) => {
       if (recordUse.run({ id, counter: use.counter, backedUp: use.backedUp ? 1 : 0, usedAt: use.usedAt }).changes === 1) return "recorded";
       return passkeyExists.get({ id }) ? "counter_regression" : "not_found";
