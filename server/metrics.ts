@@ -30,7 +30,7 @@ export function withAuditMetrics(store: Store, metrics: Metrics): Store {
       async create(session, token, options) {
         const created = await store.sessions.create(session, token, options);
         if (created.outcome === "created" && options.audit) {
-          metrics.countAuditEvent(options.audit.signedIn);
+          if (options.audit.signedIn) metrics.countAuditEvent(options.audit.signedIn);
           for (const id of created.evicted) metrics.countAuditEvent(options.audit.evicted(id));
         }
         return created;

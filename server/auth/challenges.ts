@@ -51,7 +51,27 @@ export async function createChallenge(
 export async function consumeChallenge(deps: Pick<AuthDeps, "store" | "clock">, challenge: string, purpose: ChallengePurpose): Promise<ChallengeRecord> {
   const record = await deps.store.challenges.consume(challenge);
   if (!record) throw new AppError("challenge_not_found");
+  assertIssuedFor(deps, record, purpose);
+  return record;
+}
+
+/**
+ * Reads the challenge without using it up, for a ceremony that consumes it in the commit that
+ * completes it; one issued for another purpose, or expired, is used up at once and refused.
+ */
+export async function findChallenge(deps: Pick<AuthDeps, "store" | "clock">, challenge: string, purpose: ChallengePurpose): Promise<ChallengeRecord> {
+  const record = await deps.store.challenges.find(challenge);
+  if (!record) throw new AppError("challenge_not_found");
+  try {
+    assertIssuedFor(deps, record, purpose);
+  } catch (error) {
+    await deps.store.challenges.consume(challenge);
+    throw error;
+  }
+  return record;
+}
+
+function assertIssuedFor(deps: Pick<AuthDeps, "clock">, record: ChallengeRecord, purpose: ChallengePurpose): void {
   if (record.purpose !== purpose) throw new AppError("challenge_purpose_mismatch");
   if (record.expiresAt <= deps.clock.now().getTime()) throw new AppError("challenge_expired");
-  return record;
 }

@@ -7,7 +7,8 @@ import type { AuthenticationResponse, LoginOptionsRequest } from "../../shared/s
 import type { ChallengePurpose, ChallengeRecord, CredentialDescriptor, PasskeyRecord, PasskeyUse, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
 import { recordAuditEvent } from "./audit.ts";
-import { consumeChallenge, createChallenge } from "./challenges.ts";
+import { consumeChallenge, createChallenge, findChallenge } from "./challenges.ts";
+import type { ClientDataJSON } from "@simplewebauthn/server/helpers";
 import { assertNotCrossOrigin, readClientData } from "./client-data.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { startSession, type IssuedSession } from "./sessions.ts";
@@ -69,10 +70,11 @@ export async function finishLogin(deps: AuthDeps, response: AuthenticationRespon
     // The challenge is read here and consumed in the commit that opens the session (with the
     // passkey's counter and the signed_in event): one commit per sign-in. A refusal before that
     // consumes it on its own, so no challenge verifies twice either way.
-    const challenge = await readChallenge(deps, response, "authentication");
+    const clientData = readClientData(response.response.clientDataJSON);
+    const challenge = await findChallenge(deps, clientData.challenge, "authentication");
     let checked: CheckedAssertion;
     try {
-      checked = await checkAssertion(deps, response, challenge, failure);
+      checked = await checkAssertion(deps, response, { clientData, challenge }, failure);
     } catch (error) {
       await deps.store.challenges.consume(challenge.challenge);
       throw error;
@@ -111,26 +113,15 @@ export async function verifyAssertion(
   response: AuthenticationResponse,
   input: { purpose: ChallengePurpose },
 ): Promise<{ user: UserRecord; passkey: PasskeyRecord }> {
-  const challenge = await consumeChallenge(deps, readClientData(response.response.clientDataJSON).challenge, input.purpose);
-  const { user, passkey, use } = await checkAssertion(deps, response, challenge, { userId: null });
+  const clientData = readClientData(response.response.clientDataJSON);
+  const challenge = await consumeChallenge(deps, clientData.challenge, input.purpose);
+  const { user, passkey, use } = await checkAssertion(deps, response, { clientData, challenge }, { userId: null });
   // The store checks the counter again as it writes: of two assertions carrying one counter, in
   // parallel here or on another instance, only one is recorded.
   const recorded = await deps.store.passkeys.recordUse(passkey.id, use);
   if (recorded === "counter_regression") throw new AppError("passkey_counter_regression");
   if (recorded === "not_found") throw new AppError("passkey_not_found"); // removed while this ceremony ran
   return { user, passkey };
-}
-
-/** The stored challenge the assertion answers, unconsumed, checked for purpose and expiry. */
-async function readChallenge(deps: AuthDeps, response: AuthenticationResponse, purpose: ChallengePurpose): Promise<ChallengeRecord> {
-  const value = readClientData(response.response.clientDataJSON).challenge;
-  const record = await deps.store.challenges.find(value);
-  if (!record) throw new AppError("challenge_not_found");
-  if (record.purpose !== purpose || record.expiresAt <= deps.clock.now().getTime()) {
-    await deps.store.challenges.consume(value);
-    throw new AppError(record.purpose !== purpose ? "challenge_purpose_mismatch" : "challenge_expired");
-  }
-  return record;
 }
 
 type CheckedAssertion = { user: UserRecord; passkey: PasskeyRecord; use: PasskeyUse };
@@ -143,10 +134,10 @@ type CheckedAssertion = { user: UserRecord; passkey: PasskeyRecord; use: Passkey
 async function checkAssertion(
   deps: AuthDeps,
   response: AuthenticationResponse,
-  challenge: ChallengeRecord,
+  { clientData, challenge }: { clientData: ClientDataJSON; challenge: ChallengeRecord },
   failure: { userId: string | null },
 ): Promise<CheckedAssertion> {
-  assertNotCrossOrigin(readClientData(response.response.clientDataJSON));
+  assertNotCrossOrigin(clientData);
   const passkey = await deps.store.passkeys.findByCredentialId(response.id);
   if (!passkey) throw new AppError("passkey_not_found");
   // A username was given: only that account's credentials (its allowCredentials) may answer.

@@ -45,9 +45,10 @@ function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpires
 }
 
 /**
- * Opens a session after a passkey ceremony, in one commit with its `signed_in` event (when
- * `signedIn` says which ceremony) and, for a sign-in, its challenge consumed and the passkey's use
- * recorded (`assertion`); evicts the oldest sessions past MAX_SESSIONS_PER_USER, with their events.
+ * Opens a session after a passkey ceremony, in one commit with its events (`signed_in` when
+ * `signedIn` says which ceremony; `session_evicted` for the oldest sessions past
+ * MAX_SESSIONS_PER_USER, which it revokes) and, for a sign-in, its challenge consumed and the
+ * passkey's use recorded (`assertion`).
  * Throws AppError challenge_not_found, passkey_counter_regression or passkey_not_found (the passkey
  * deleted while the ceremony ran): a refusal, never a 500.
  */
@@ -74,8 +75,10 @@ export async function startSession(
       maxPerUser: deps.config.maxSessionsPerUser,
       now,
       assertion: input.assertion && { challenge: input.assertion.challenge, passkeyId, use: input.assertion.use },
-      audit: input.signedIn && {
-        signedIn: auditEvent(deps, context, { type: "signed_in", userId: user.id, sessionId, detail: { passkeyId, ceremony: input.signedIn.ceremony } }),
+      audit: {
+        signedIn:
+          input.signedIn &&
+          auditEvent(deps, context, { type: "signed_in", userId: user.id, sessionId, detail: { passkeyId, ceremony: input.signedIn.ceremony } }),
         evicted: (evictedId) =>
           auditEvent(deps, context, {
             type: "session_evicted",
@@ -87,16 +90,6 @@ export async function startSession(
     },
   );
   if (created.outcome !== "created") throw new AppError(created.outcome);
-  if (!input.signedIn) {
-    for (const evictedId of created.evicted) {
-      await recordAuditEvent(deps, context, {
-        type: "session_evicted",
-        userId: user.id,
-        sessionId: evictedId,
-        detail: { reason: "session_limit", newSessionId: sessionId },
-      });
-    }
-  }
   return {
     sessionId,
     user: input.user,

@@ -143,7 +143,8 @@ export type PasskeyUseOutcome = "recorded" | "counter_regression" | "not_found";
 export type SessionCreation = {
   maxPerUser: number;
   now: number;
-  audit?: { signedIn: AuditEventInput; evicted(sessionId: string): AuditEventInput };
+  /** Written in the same commit: the sign-in's event (when there is one) and one per evicted session. */
+  audit?: { signedIn?: AuditEventInput; evicted(sessionId: string): AuditEventInput };
   assertion?: { challenge: string; passkeyId: string; use: PasskeyUse };
 };
 

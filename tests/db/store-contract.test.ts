@@ -103,10 +103,22 @@ async function signedUp(store: Store, overrides: Partial<UserRecord> = {}): Prom
   return { user: record, passkey: key };
 }
 
+/** A session opened at `at`: idle for an hour, over after a day. */
+const sessionRecord = (id: string, userId: string, passkeyId: string | null, at = NOW) => ({
+  id,
+  userId,
+  passkeyId,
+  createdAt: at,
+  idleExpiresAt: at + HOUR,
+  expiresAt: at + 24 * HOUR,
+  userAgent: null,
+  ip: null,
+});
+
 async function openSession(store: Store, userId: string, passkeyId: string | null, maxPerUser = 10) {
   const id = randomUUID();
   const first = token(id);
-  const session = { id, userId, passkeyId, createdAt: NOW, idleExpiresAt: NOW + HOUR, expiresAt: NOW + 24 * HOUR, userAgent: null, ip: null };
+  const session = sessionRecord(id, userId, passkeyId);
   await store.sessions.create(session, first, { maxPerUser, now: NOW });
   return { id, first };
 }
@@ -187,16 +199,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(await a.passkeys.insert(second)).toBe("created");
     expect((await b.passkeys.deleteUnlessLast({ id: second.id, userId: alice.id, keepSessionId: "", now: NOW })).outcome).toBe("deleted");
     const id = randomUUID();
-    const session = {
-      id,
-      userId: alice.id,
-      passkeyId: second.id,
-      createdAt: NOW,
-      idleExpiresAt: NOW + HOUR,
-      expiresAt: NOW + 24 * HOUR,
-      userAgent: null,
-      ip: null,
-    };
+    const session = sessionRecord(id, alice.id, second.id);
     expect(await a.sessions.create(session, token(id), { maxPerUser: 10, now: NOW })).toEqual({ outcome: "passkey_not_found" });
     expect(await a.sessions.findState(id, "no-such-kid")).toBeNull();
     expect((await openSession(a, alice.id, first.id)).id).toBeTruthy(); // its other passkey still signs in
@@ -247,16 +250,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     await a.challenges.insert(challenge, { now: NOW, maxPending: 100 });
     const attempt = (store: Store) => {
       const id = randomUUID();
-      const session = {
-        id,
-        userId: alice.id,
-        passkeyId: key.id,
-        createdAt: NOW,
-        idleExpiresAt: NOW + HOUR,
-        expiresAt: NOW + 24 * HOUR,
-        userAgent: null,
-        ip: null,
-      };
+      const session = sessionRecord(id, alice.id, key.id);
       return store.sessions.create(session, token(id), {
         maxPerUser: 10,
         now: NOW,
@@ -276,11 +270,11 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     // A counter that did not grow opens nothing, and its challenge is used up all the same.
     await a.challenges.insert({ ...challenge, challenge: "again" }, { now: NOW, maxPending: 100 });
     const id = randomUUID();
-    const replayed = await b.sessions.create(
-      { id, userId: alice.id, passkeyId: key.id, createdAt: NOW, idleExpiresAt: NOW + HOUR, expiresAt: NOW + 24 * HOUR, userAgent: null, ip: null },
-      token(id),
-      { maxPerUser: 10, now: NOW, assertion: { challenge: "again", passkeyId: key.id, use: { counter: 5, backedUp: false, usedAt: NOW } } },
-    );
+    const replayed = await b.sessions.create(sessionRecord(id, alice.id, key.id), token(id), {
+      maxPerUser: 10,
+      now: NOW,
+      assertion: { challenge: "again", passkeyId: key.id, use: { counter: 5, backedUp: false, usedAt: NOW } },
+    });
     expect(replayed).toEqual({ outcome: "passkey_counter_regression" });
     expect(await a.challenges.find("again")).toBeNull();
     expect(await a.sessions.listLiveForUser(alice.id, NOW)).toHaveLength(1);
@@ -292,16 +286,7 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     const after = NOW + 25 * HOUR; // past those sessions' absolute expiry (24 h)
     const live = randomUUID();
     const liveToken = token(live);
-    const liveSession = {
-      id: live,
-      userId: alice.id,
-      passkeyId: key.id,
-      createdAt: after,
-      idleExpiresAt: after + HOUR,
-      expiresAt: after + 24 * HOUR,
-      userAgent: null,
-      ip: null,
-    };
+    const liveSession = sessionRecord(live, alice.id, key.id, after);
     await a.sessions.create(liveSession, liveToken, { maxPerUser: 10, now: after });
     for (const [i, expiresAt] of [NOW, NOW, after + HOUR].entries()) {
       const challenge = challengeRecord(`c-${i}`, expiresAt);

@@ -5,7 +5,6 @@ import { inject } from "vitest";
 import { createApp } from "../../server/app.ts";
 import type { AppEnv } from "../../server/app-env.ts";
 import { loadServerKeys, type ServerKeys } from "../../server/auth/signing-keys.ts";
-import { changeAccount } from "../../server/auth/accounts.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import type { LogEntry } from "../../server/logger.ts";
 import { openStore } from "../../server/db/open-store.ts";
@@ -14,6 +13,7 @@ import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
 import type { TokenResponse } from "../../shared/schemas.ts";
 import { SoftwareAuthenticator, type Forgery } from "../../tools/authenticator.ts";
 import { createDatabase } from "../../tools/postgres-server.ts";
+import { grantAdmin } from "./admins.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
 import { postgresTestDatabase, sqliteTestDatabase, type TestDatabase } from "./test-database.ts";
 
@@ -95,8 +95,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     browser: (browserOptions = {}) =>
       new TestBrowser(app, browserOptions.origin ?? config.origins[0]!, async (browser, signedUp) => {
         if (!options.admins?.includes(signedUp.user.username)) return signedUp;
-        const context = { ip: null, userAgent: "test setup (as npm run admin -- grant)" };
-        await changeAccount({ store, clock }, { targetId: signedUp.user.id, role: "admin", actorId: null, context });
+        await grantAdmin({ store, clock }, signedUp.user.username);
         return expectOk(await browser.refresh());
       }),
     // Once: a test that takes the database away mid-test is closed again after it.

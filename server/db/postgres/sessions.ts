@@ -95,7 +95,8 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
         const evicted = others.slice(maxPerUser - 1);
         await revokeSessions(tx, evicted, "session_limit", now);
         if (audit) {
-          for (const event of [audit.signedIn, ...evicted.map((id) => audit.evicted(id))]) await writeAudit(tx, event);
+          if (audit.signedIn) await writeAudit(tx, audit.signedIn);
+          for (const id of evicted) await writeAudit(tx, audit.evicted(id));
         }
         return { outcome: "created", evicted };
       }),

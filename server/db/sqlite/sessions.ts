@@ -129,7 +129,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         const evicted = others.slice(maxPerUser - 1);
         shared.revokeSessions(evicted, "session_limit", now);
         if (audit) {
-          shared.writeAudit(audit.signedIn);
+          if (audit.signedIn) shared.writeAudit(audit.signedIn);
           for (const id of evicted) shared.writeAudit(audit.evicted(id));
         }
         return { outcome: "created", evicted };
