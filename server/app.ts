@@ -26,6 +26,8 @@ import { registrationRoutes } from "./routes/registration.ts";
 import { sessionLifecycleRoutes } from "./routes/session-lifecycle.ts";
 import { webAppRoutes } from "./routes/web-app.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
+import { oidcRoutes } from "./routes/oidc.ts";
+import { createOidcProvider } from "./oidc/provider.ts";
 
 /** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -92,6 +94,7 @@ export function createApp(appDeps: AppDeps) {
   app.route("/", accountRoutes(deps));
   app.route("/", mySessionsRoutes(deps));
   app.route("/", adminRoutes(deps));
+  app.route("/", oidcRoutes(deps, createOidcProvider({ ...deps, log })));
   app.route("/", wellKnownRoutes(deps));
   app.route("/", metricsRoutes(deps.config, metrics));
   app.route("/", openApiRoutes(deps.config));

@@ -23,6 +23,10 @@ export const AUDIT_EVENT_LABELS = {
   recovery_failed: "Recovery attempt failed",
   account_recovered: "Account recovered: new passkey added, other sessions ended",
   signing_key_revoked: "Signing key revoked: tokens it signed are refused",
+  app_authorized: "App allowed to sign you in",
+  app_access_revoked: "App access removed",
+  app_registered: "App registered with the OpenID Provider",
+  app_removed: "App removed from the OpenID Provider",
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_LABELS;
@@ -38,6 +42,7 @@ export const SESSION_END_REASON_LABELS = {
   session_limit: "too many sessions",
   passkey_removed: "its passkey was removed",
   account_recovered: "account recovered",
+  app_logout: "signed out from an app",
 } as const;
 
 export type SessionEndReason = keyof typeof SESSION_END_REASON_LABELS;

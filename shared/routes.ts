@@ -25,6 +25,14 @@ export const ROUTES = {
   adminUsers: "/api/admin/users",
   adminUser: "/api/admin/users/:id",
   adminAudit: "/api/admin/audit",
+  adminClients: "/api/admin/clients",
+  adminClient: "/api/admin/clients/:id",
+  apps: "/api/apps",
+  app: "/api/apps/:clientId",
+  interactionDetails: "/oidc/interaction/:uid/details",
+  interactionLogin: "/oidc/interaction/:uid/login",
+  interactionConsent: "/oidc/interaction/:uid/consent",
+  interactionAbort: "/oidc/interaction/:uid/abort",
   jwks: "/.well-known/jwks.json",
   openidConfiguration: "/.well-known/openid-configuration",
   health: "/healthz",
@@ -42,6 +50,23 @@ export const PAGES = {
   flow: "/flow",
   recover: "/recover",
   docs: "/docs",
+  /** The OpenID Provider's sign-in and consent page for one authorization request. */
+  interaction: "/oidc/interaction/:uid",
+} as const;
+
+/**
+ * The OpenID Provider's own endpoints (oidc-provider answers them); discovery lists them all.
+ * Everything under /oidc/ is the provider's except the interaction page and its API above.
+ */
+export const OIDC_ROUTES = {
+  authorization: "/oidc/auth",
+  token: "/oidc/token",
+  userinfo: "/oidc/me",
+  revocation: "/oidc/token/revocation",
+  introspection: "/oidc/token/introspection",
+  end_session: "/oidc/session/end",
+  jwks: "/.well-known/jwks.json",
+  pushed_authorization_request: "/oidc/request",
 } as const;
 
 /** Fills a route's `:name` parameters: routePath(ROUTES.session, { id }). */

@@ -309,3 +309,85 @@ export const Jwks = v.pipe(
 );
 export const OpenIdConfiguration = v.looseObject({ issuer: v.string(), jwks_uri: v.string(), access_token_signing_alg_values_supported: v.array(v.string()) });
 export const Health = v.object({ status: v.literal("ok") });
+
+// The OpenID Provider: its sign-in page's API, the apps a person let in, and client registration.
+
+export const InteractionDetails = v.pipe(
+  v.object({
+    uid: v.string(),
+    prompt: v.pipe(v.picklist(["login", "consent"]), v.description("login: sign in (or confirm the live session); consent: allow the app.")),
+    client: v.object({ id: v.string(), name: v.string(), firstParty: v.boolean() }),
+    scopes: v.array(v.string()),
+    resources: v.pipe(v.array(v.string()), v.description("Services the app asks an access token for (RFC 8707).")),
+    reauthenticate: v.pipe(
+      v.boolean(),
+      v.description("The app asked for a fresh sign-in (prompt=login, or max_age shorter than the live session's last passkey use)."),
+    ),
+    maxAge: v.nullable(v.number()),
+  }),
+  v.description("What an authorization request in progress asks of the person."),
+);
+export type InteractionDetails = v.InferOutput<typeof InteractionDetails>;
+
+export const InteractionRedirect = v.pipe(
+  v.object({ redirectTo: v.string() }),
+  v.description("Where the browser goes next: back to the provider, which answers the app."),
+);
+
+export const AppAccess = v.pipe(
+  v.object({
+    clientId: v.string(),
+    name: v.string(),
+    grantedAt: Timestamp,
+    sessionIds: v.pipe(v.array(v.string()), v.description("The sessions it was allowed in: it loses access when they end.")),
+  }),
+  v.description("An app this person lets sign them in."),
+);
+export const AppAccessList = v.array(AppAccess);
+export type AppAccess = v.InferOutput<typeof AppAccess>;
+
+const CLIENT_NAME_MAX_LENGTH = 64;
+const MAX_CLIENT_URIS = 10;
+const Uri = v.pipe(v.string(), v.maxLength(2048), v.url("must be an absolute URI"));
+
+export const OidcClientInput = v.strictObject({
+  name: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(CLIENT_NAME_MAX_LENGTH, `must be at most ${CLIENT_NAME_MAX_LENGTH} characters`),
+    v.regex(SHOWN_TEXT, "must not contain control or invisible formatting characters"),
+  ),
+  redirectUris: v.pipe(v.array(Uri), v.minLength(1, "give at least one redirect URI"), v.maxLength(MAX_CLIENT_URIS)),
+  postLogoutRedirectUris: v.optional(v.pipe(v.array(Uri), v.maxLength(MAX_CLIENT_URIS)), []),
+  resources: v.optional(v.pipe(v.array(Uri), v.maxLength(MAX_CLIENT_URIS)), []),
+  /** Confidential: a server-side app that keeps a secret. Public: a browser or native app (PKCE only). */
+  confidential: v.optional(v.boolean(), false),
+  firstParty: v.optional(v.pipe(v.boolean(), v.description("Skips the consent page (apps run by the platform's own operator).")), false),
+});
+export type OidcClientInput = v.InferInput<typeof OidcClientInput>;
+
+export const OidcClient = v.pipe(
+  v.object({
+    clientId: v.string(),
+    name: v.string(),
+    type: v.picklist(["public", "confidential"]),
+    redirectUris: v.array(v.string()),
+    postLogoutRedirectUris: v.array(v.string()),
+    resources: v.array(v.string()),
+    firstParty: v.boolean(),
+    createdAt: Timestamp,
+  }),
+  v.description("An app registered with the OpenID Provider."),
+);
+export const OidcClientList = v.array(OidcClient);
+export type OidcClient = v.InferOutput<typeof OidcClient>;
+
+export const RegisteredClient = v.pipe(
+  v.object({
+    client: OidcClient,
+    clientSecret: v.pipe(v.nullable(v.string()), v.description("Shown this once (stored only as a hash); null for a public client.")),
+  }),
+  v.description("The new client, with its secret."),
+);
+export type RegisteredClient = v.InferOutput<typeof RegisteredClient>;

@@ -5,7 +5,7 @@ import { createHash, hkdfSync, randomBytes } from "node:crypto";
 const HKDF_SALT = "passkey-platform/v1";
 const DERIVED_KEY_BYTES = 32;
 
-export type SecretPurpose = "signing-key-encryption" | "login-decoy" | "recovery-code" | "refresh-token-successor";
+export type SecretPurpose = "signing-key-encryption" | "login-decoy" | "recovery-code" | "refresh-token-successor" | "oidc-cookies";
 
 export function deriveSecretKey(secret: string, purpose: SecretPurpose): Uint8Array {
   return new Uint8Array(hkdfSync("sha256", secret, HKDF_SALT, purpose, DERIVED_KEY_BYTES));

@@ -16,12 +16,20 @@ export interface ServerKeys {
   /** Verification keys by kid: the current one and retired ones until the last token they signed expires. */
   readonly publicKeys: ReadonlyMap<string, CryptoKey>;
   readonly jwks: { keys: JWK[] };
+  /**
+   * The published keys with their private parts, current first, as private JWKs: the OpenID
+   * Provider signs ID tokens and its access tokens with the current one. A new array whenever
+   * the published set changes.
+   */
+  readonly privateJwks: readonly JWK[];
   /** HMAC key for the decoy credentials shown for unknown usernames. */
   readonly decoyKey: Uint8Array;
   /** HMAC key recovery codes are stored under, so a copied database cannot be brute-forced offline. */
   readonly recoveryCodeKey: Uint8Array;
   /** HMAC key a refresh token's successor is derived under (see sessions.ts). */
   readonly refreshSuccessorKey: Uint8Array;
+  /** Key the OpenID Provider signs its cookies with (the same on every instance). */
+  readonly oidcCookieKey: Uint8Array;
   /**
    * The verification key for `kid`. A kid not known here makes one re-read of storage (another
    * instance, or `npm run keys:rotate`, may have rotated), at most once per RELOAD_THROTTLE_MS,
@@ -56,9 +64,11 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
   const { store, clock } = options;
   const encryptionKey = deriveSecretKey(options.keyEncryptionSecret, "signing-key-encryption");
   const imported = new Map<string, CryptoKey>();
+  const decrypted = new Map<string, JWK>();
   let current!: ServerKeys["current"];
   let publicKeys = new Map<string, CryptoKey>();
   let jwks: ServerKeys["jwks"] = { keys: [] };
+  let privateJwks: JWK[] = [];
   let lastReadAt = 0;
 
   const importPublic = async (jwk: JWK & { kid: string }) => {
@@ -87,9 +97,19 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     const publicJwks = published.map((key) => ({ ...(JSON.parse(key.publicJwk) as JWK), kid: key.kid, alg: key.alg, use: "sig" }));
     const nextPublicKeys = new Map<string, CryptoKey>();
     for (const jwk of publicJwks) nextPublicKeys.set(jwk.kid, await importPublic(jwk));
-    if (current?.kid !== record.kid) current = { kid: record.kid, privateKey: await decryptPrivateKey(record, encryptionKey) };
+    const nextPrivateJwks: JWK[] = [];
+    for (const key of published) {
+      let jwk = decrypted.get(key.kid);
+      if (!jwk) {
+        jwk = { ...(await decryptPrivateJwk(key, encryptionKey)), kid: key.kid, alg: key.alg, use: "sig" };
+        decrypted.set(key.kid, jwk);
+      }
+      nextPrivateJwks.push(jwk);
+    }
+    if (current?.kid !== record.kid) current = { kid: record.kid, privateKey: (await importJWK(decrypted.get(record.kid)!, SIGNING_ALG)) as CryptoKey };
     publicKeys = nextPublicKeys;
     jwks = { keys: publicJwks };
+    if (nextPrivateJwks.map((jwk) => jwk.kid).join() !== privateJwks.map((jwk) => jwk.kid).join()) privateJwks = nextPrivateJwks;
     return record;
   };
 
@@ -115,9 +135,13 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
     get jwks() {
       return jwks;
     },
+    get privateJwks() {
+      return privateJwks;
+    },
     decoyKey: deriveSecretKey(options.keyEncryptionSecret, "login-decoy"),
     recoveryCodeKey: deriveSecretKey(options.keyEncryptionSecret, "recovery-code"),
     refreshSuccessorKey: deriveSecretKey(options.keyEncryptionSecret, "refresh-token-successor"),
+    oidcCookieKey: deriveSecretKey(options.keyEncryptionSecret, "oidc-cookies"),
     async publicKey(kid) {
       const key = publicKeys.get(kid);
       if (key || clock.now().getTime() - lastReadAt < RELOAD_THROTTLE_MS) return key;
@@ -138,11 +162,11 @@ export async function loadServerKeys(options: LoadKeysOptions): Promise<ServerKe
   };
 }
 
-async function decryptPrivateKey(record: SigningKeyRecord, encryptionKey: Uint8Array): Promise<CryptoKey> {
+async function decryptPrivateJwk(record: SigningKeyRecord, encryptionKey: Uint8Array): Promise<JWK> {
   const { plaintext } = await compactDecrypt(record.privateJwkEncrypted, encryptionKey).catch((cause: unknown) => {
     throw new Error("Cannot decrypt the signing key: KEY_ENCRYPTION_SECRET differs from the one it was stored with.", { cause });
   });
-  return (await importJWK(JSON.parse(new TextDecoder().decode(plaintext)) as JWK, SIGNING_ALG)) as CryptoKey;
+  return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
 }
 
 async function createSigningKey(encryptionKey: Uint8Array, now: number) {

@@ -1,7 +1,7 @@
 // The SQLite schema (drizzle-kit generates server/db/migrations from this file).
 // Times are integer epoch milliseconds; ids are random UUIDs made by the app.
 import { sql } from "drizzle-orm";
-import { blob, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
@@ -155,3 +155,77 @@ export const recoveryGrants = sqliteTable("recovery_grants", {
   expiresAt: integer("expires_at").notNull(),
   usedAt: integer("used_at"),
 });
+
+// The OpenID Provider (server/oidc): its clients, the state oidc-provider keeps (codes, tokens,
+// grants, its sessions, interactions) and the links that tie that state to platform sessions.
+
+/** Apps that sign people in through the OpenID Provider, registered by admins. */
+export const oidcClients = sqliteTable("oidc_clients", {
+  clientId: text("client_id").primaryKey(),
+  name: text("name").notNull(),
+  /** SHA-256 of the client secret (hex); null for a public client (PKCE, no secret). */
+  secretHash: text("secret_hash"),
+  /** JSON arrays of exact URIs. */
+  redirectUris: text("redirect_uris").notNull(),
+  postLogoutRedirectUris: text("post_logout_redirect_uris").notNull().default(sql`'[]'`),
+  /** The RESOURCES entries this client may ask tokens for (RFC 8707), as a JSON array. */
+  resources: text("resources").notNull().default(sql`'[]'`),
+  /** A first-party app skips the consent page. */
+  firstParty: integer("first_party", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** oidc-provider's models (one row per stored object), as its adapter interface needs them. */
+export const oidcPayloads = sqliteTable(
+  "oidc_payloads",
+  {
+    model: text("model").notNull(),
+    id: text("id").notNull(),
+    /** The model's JSON payload, as oidc-provider gave it. */
+    payload: text("payload").notNull(),
+    /** The grant the object belongs to (a Grant row names itself): revoking a grant deletes them all. */
+    grantId: text("grant_id"),
+    /** Sessions and interactions are also found by uid. */
+    uid: text("uid"),
+    userCode: text("user_code"),
+    expiresAt: integer("expires_at"),
+    consumedAt: integer("consumed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.model, t.id] }),
+    index("oidc_payloads_grant_id").on(t.grantId),
+    index("oidc_payloads_uid").on(t.uid),
+    index("oidc_payloads_expires_at").on(t.expiresAt),
+  ],
+);
+
+/** The platform session a person signed in with for an app: the grant lives while it does. */
+export const oidcGrants = sqliteTable(
+  "oidc_grants",
+  {
+    grantId: text("grant_id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id")
+      .notNull()
+      .references(() => oidcClients.clientId, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("oidc_grants_user_id").on(t.userId), index("oidc_grants_session_id").on(t.sessionId)],
+);
+
+/** The platform session behind an oidc-provider session (by its uid): it is signed in while that is live. */
+export const oidcSessionLinks = sqliteTable(
+  "oidc_session_links",
+  {
+    uid: text("uid").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("oidc_session_links_session_id").on(t.sessionId)],
+);

@@ -152,7 +152,7 @@ export type SessionCreated =
   | { outcome: "created"; evicted: string[] }
   | { outcome: "passkey_not_found" | "challenge_not_found" | "passkey_counter_regression" };
 
-export type PurgeCounts = { sessions: number; challenges: number; recoveryGrants: number; auditEvents: number };
+export type PurgeCounts = { sessions: number; challenges: number; recoveryGrants: number; auditEvents: number; oidcPayloads: number };
 
 export type UserSummary = UserRecord & { passkeyCount: number; liveSessionCount: number };
 
@@ -178,6 +178,29 @@ export type RecoveryGrantRecord = {
   createdAt: number;
   expiresAt: number;
 };
+
+/** An app registered with the OpenID Provider. */
+export type OidcClientRecord = {
+  clientId: string;
+  name: string;
+  /** SHA-256 (hex) of the client secret; null for a public client. */
+  secretHash: string | null;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** RESOURCES entries it may ask access tokens for. */
+  resources: string[];
+  /** Skips the consent page. */
+  firstParty: boolean;
+  createdAt: number;
+};
+
+/** One stored oidc-provider object: its JSON payload as given, and when it was consumed. */
+export type OidcPayloadRecord = { id: string; payload: string; consumedAt: number | null };
+
+export type OidcPayloadUpsert = { payload: string; grantId: string | null; uid: string | null; userCode: string | null; expiresAt: number | null };
+
+/** An app a person let in, through which of their sessions, since when. */
+export type OidcAppGrant = { grantId: string; clientId: string; clientName: string; sessionId: string; createdAt: number };
 
 export interface Store {
   users: {
@@ -314,11 +337,44 @@ export interface Store {
   maintenance: {
     /**
      * Deletes, at most `limit` rows per table, what has ended: sessions past their absolute
-     * expiry (with their refresh tokens), expired challenges and recovery grants, and audit events
+     * expiry (with their refresh tokens), expired challenges, recovery grants and OpenID Provider
+     * objects (codes, tokens, its sessions and interactions), and audit events
      * created before `auditBefore` (null keeps them all) among the oldest `limit`. Returns how
      * many rows of each went. Safe to run on several instances at once.
      */
     purge(input: { now: number; auditBefore: number | null; limit: number }): Promise<PurgeCounts>;
+  };
+  /**
+   * The OpenID Provider's state. The payload methods are oidc-provider's adapter contract
+   * (server/oidc/adapter.ts); expired rows are never found. Grants and oidc-provider sessions are
+   * linked to the platform session they were made in: revoking a platform session (any path
+   * through sessions, users or passkeys) deletes its grants, their codes and tokens, and its
+   * oidc-provider sessions in the same transaction.
+   */
+  oidc: {
+    upsert(model: string, id: string, row: OidcPayloadUpsert): Promise<void>;
+    find(model: string, id: string, now: number): Promise<OidcPayloadRecord | null>;
+    findBy(model: string, by: { uid: string } | { userCode: string }, now: number): Promise<OidcPayloadRecord | null>;
+    consume(model: string, id: string, now: number): Promise<void>;
+    destroy(model: string, id: string): Promise<void>;
+    /** Deletes every object of the grant, the grant itself and its link. */
+    revokeGrant(grantId: string): Promise<void>;
+    /** Records (or moves) the platform session a grant was last given in. */
+    linkGrant(link: { grantId: string; userId: string; clientId: string; sessionId: string; createdAt: number }): Promise<void>;
+    /** Records the platform session an oidc-provider session (by uid) signed in with. */
+    linkSession(uid: string, sessionId: string): Promise<void>;
+    sessionOfGrant(grantId: string): Promise<string | null>;
+    sessionOfProviderSession(uid: string): Promise<string | null>;
+    /** The user's grants with their app's name, newest first. */
+    listGrantsOfUser(userId: string): Promise<OidcAppGrant[]>;
+    clients: {
+      /** False (nothing written) when the id is taken. */
+      insert(client: OidcClientRecord): Promise<boolean>;
+      find(clientId: string): Promise<OidcClientRecord | null>;
+      list(): Promise<OidcClientRecord[]>;
+      /** Deletes the client with every grant and token it holds; false if there was none. */
+      delete(clientId: string): Promise<boolean>;
+    };
   };
   audit: {
     record(event: AuditEventInput): Promise<void>;

@@ -20,7 +20,9 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
     await next();
     const ms = performance.now() - started;
     const route = routeLabel(c);
-    const { status } = c.res;
+    // A response another handler wrote straight to Node's (the OpenID Provider's) carries its status there.
+    const written = (c.env as { outgoing?: { statusCode: number } } | undefined)?.outgoing;
+    const status = c.res.headers.has("x-hono-already-sent") && written ? written.statusCode : c.res.status;
     deps.metrics.observeRequest({ method: c.req.method, route, status }, ms / 1000);
     deps.log({
       level: status >= 500 ? "error" : "info",

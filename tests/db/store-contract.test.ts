@@ -294,11 +294,15 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
       await a.recovery.insertGrant({ id: randomUUID(), userId: alice.id, tokenHash: `grant-${i}`, createdAt: NOW, expiresAt });
     }
     for (const createdAt of [NOW, NOW, after]) await a.audit.record({ type: "signed_in", userId: alice.id, createdAt });
+    for (const [i, expiresAt] of [NOW, NOW, after + HOUR].entries()) {
+      await a.oidc.upsert("AuthorizationCode", `code-${i}`, { payload: "{}", grantId: null, uid: null, userCode: null, expiresAt });
+    }
 
     const first = await b.maintenance.purge({ now: after, auditBefore: after, limit: 2 });
-    expect(first).toEqual({ sessions: 2, challenges: 2, recoveryGrants: 2, auditEvents: 2 });
+    expect(first).toEqual({ sessions: 2, challenges: 2, recoveryGrants: 2, auditEvents: 2, oidcPayloads: 2 });
     const second = await a.maintenance.purge({ now: after, auditBefore: after, limit: 2 });
-    expect(second).toEqual({ sessions: 1, challenges: 0, recoveryGrants: 0, auditEvents: 0 });
+    expect(second).toEqual({ sessions: 1, challenges: 0, recoveryGrants: 0, auditEvents: 0, oidcPayloads: 0 });
+    expect(await a.oidc.find("AuthorizationCode", "code-2", after)).not.toBeNull();
     // The ended sessions' refresh tokens went with them; everything live stayed.
     for (const { first: gone } of ended) expect(await a.sessions.findRefreshToken(gone.tokenHash)).toBeNull();
     expect(await a.sessions.findRefreshToken(liveToken.tokenHash)).not.toBeNull();
@@ -307,6 +311,51 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect((await a.audit.list({ limit: 10 })).map((event) => event.createdAt)).toEqual([after]);
     // A null audit cutoff keeps every event.
     expect((await a.maintenance.purge({ now: after + 48 * HOUR, auditBefore: null, limit: 10 })).auditEvents).toBe(0);
+  });
+
+  it("ends the OpenID grants and provider sessions made in a platform session when any path revokes it", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const client = {
+      clientId: "app",
+      name: "App",
+      secretHash: null,
+      redirectUris: ["https://app.example/cb"],
+      postLogoutRedirectUris: [],
+      resources: [],
+      firstParty: false,
+      createdAt: NOW,
+    };
+    expect(await a.oidc.clients.insert(client)).toBe(true);
+    expect(await b.oidc.clients.insert(client)).toBe(false);
+    const grantIn = async (sessionId: string, grantId: string) => {
+      await a.oidc.upsert("Grant", grantId, { payload: "{}", grantId, uid: null, userCode: null, expiresAt: NOW + HOUR });
+      await a.oidc.upsert("RefreshToken", `rt-${grantId}`, { payload: "{}", grantId, uid: null, userCode: null, expiresAt: NOW + HOUR });
+      await a.oidc.upsert("Session", `s-${grantId}`, { payload: "{}", grantId: null, uid: `uid-${grantId}`, userCode: null, expiresAt: NOW + HOUR });
+      await a.oidc.linkGrant({ grantId, userId: alice.id, clientId: "app", sessionId, createdAt: NOW });
+      await a.oidc.linkSession(`uid-${grantId}`, sessionId);
+    };
+    const one = await openSession(a, alice.id, key.id);
+    const two = await openSession(a, alice.id, key.id);
+    await grantIn(one.id, "g1");
+    await grantIn(two.id, "g2");
+    expect((await a.oidc.listGrantsOfUser(alice.id)).map((grant) => grant.grantId).sort()).toEqual(["g1", "g2"]);
+
+    expect(await b.sessions.revoke(one.id, "revoked_by_user", NOW)).toBe(true);
+    expect(await a.oidc.find("RefreshToken", "rt-g1", NOW)).toBeNull();
+    expect(await a.oidc.find("Grant", "g1", NOW)).toBeNull();
+    expect(await a.oidc.findBy("Session", { uid: "uid-g1" }, NOW)).toBeNull();
+    expect(await a.oidc.sessionOfProviderSession("uid-g1")).toBeNull();
+    expect(await a.oidc.find("RefreshToken", "rt-g2", NOW)).not.toBeNull();
+
+    await b.sessions.revokeAllForUser(alice.id, "logout_all", NOW);
+    expect(await a.oidc.listGrantsOfUser(alice.id)).toEqual([]);
+    expect(await a.oidc.find("RefreshToken", "rt-g2", NOW)).toBeNull();
+    // Removing the client ends whatever it still held.
+    const three = await openSession(a, alice.id, key.id);
+    await grantIn(three.id, "g3");
+    expect(await b.oidc.clients.delete("app")).toBe(true);
+    expect(await a.oidc.find("RefreshToken", "rt-g3", NOW)).toBeNull();
+    expect(await a.oidc.clients.find("app")).toBeNull();
   });
 
   it("uses a recovery code once and a recovery grant once", async () => {

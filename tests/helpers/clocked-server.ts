@@ -13,12 +13,12 @@ export interface ClockedServer extends TestApp {
 
 export async function startClockedServer(env: Record<string, string> = {}): Promise<ClockedServer> {
   // Listen first: the origin (and so the WebAuthn origin and issuer) names the port bound.
-  let handle: (request: Request) => Response | Promise<Response> = () => new Response("starting", { status: 503 });
-  const server = createAdaptorServer({ fetch: (request) => handle(request) });
+  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () => new Response("starting", { status: 503 });
+  const server = createAdaptorServer({ fetch: (request, env) => handle(request, env) });
   await new Promise<void>((resolve) => server.listen(0, "localhost", resolve));
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   const app = await createTestApp({ ORIGIN: origin, ...env }, { webRoot: WEB_ROOT, clockStart: new Date() });
-  handle = (request) => app.app.fetch(request);
+  handle = (request, env) => app.app.fetch(request, env);
   return {
     ...app,
     origin,

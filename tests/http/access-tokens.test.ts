@@ -152,11 +152,6 @@ describe("access tokens", () => {
 });
 
 describe("discovery", () => {
-  it("publishes issuer and jwks_uri at /.well-known/openid-configuration", async () => {
-    const body = await json(await alice.get(ROUTES.openidConfiguration));
-    expect(body).toMatchObject({ issuer: t.config.issuer, jwks_uri: `${t.config.issuer}/.well-known/jwks.json` });
-  });
-
   it("answers /healthz", async () => {
     expect(await json(await alice.get(ROUTES.health))).toEqual({ status: "ok" });
   });

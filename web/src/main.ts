@@ -5,6 +5,7 @@ import { createAuthClient, type SignedOutReason } from "./auth-client.ts";
 import { h } from "./dom.ts";
 import { accountPage } from "./pages/account.ts";
 import { adminPage } from "./pages/admin.ts";
+import { authorizePage } from "./pages/authorize.ts";
 import { docsPage } from "./pages/docs.ts";
 import { flowPage } from "./pages/flow.ts";
 import { createFlowLog } from "./flow-log.ts";
@@ -42,8 +43,18 @@ function navigate(path: string) {
   render();
 }
 
+const INTERACTION_PREFIX = PAGES.interaction.replace(":uid", "");
+
 function render() {
   const signedIn = auth.state.user !== null;
+  document.body.dataset.signedIn = String(signedIn);
+  // An app's sign-in request (OpenID Provider): the same page signed in or not.
+  if (location.pathname.startsWith(INTERACTION_PREFIX)) {
+    current?.dispose?.();
+    current = authorizePage({ auth, flow, navigate, notice: null });
+    root.replaceChildren(current.element);
+    return;
+  }
   let path = location.pathname;
   // Pages that need a session send the person to sign in, and the reverse.
   if ((path === PAGES.account || path === PAGES.admin || path === PAGES.flow) && !signedIn) path = PAGES.signIn;

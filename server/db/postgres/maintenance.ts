@@ -18,6 +18,9 @@ export function postgresMaintenance(db: PostgresDb): Store["maintenance"] {
       recoveryGrants: await run(
         sql`DELETE FROM recovery_grants WHERE id IN (SELECT id FROM recovery_grants WHERE expires_at <= ${now}::bigint LIMIT ${limit}::int)`,
       ),
+      oidcPayloads: await run(
+        sql`DELETE FROM oidc_payloads WHERE (model, id) IN (SELECT model, id FROM oidc_payloads WHERE expires_at <= ${now}::bigint ORDER BY expires_at LIMIT ${limit}::int)`,
+      ),
       // Ids grow with time: the oldest `limit` rows are the candidates, no index on created_at needed.
       auditEvents:
         auditBefore === null

@@ -4,7 +4,7 @@
 // is then simply not found, never a cast error); insertion order, which SQLite reads from rowid,
 // is an identity column where a query needs it.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, customType, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 const millis = (name: string) => bigint(name, { mode: "number" });
 const bytea = customType<{ data: Buffer }>({ dataType: () => "bytea" });
@@ -162,3 +162,65 @@ export const rateLimitWindows = pgTable("rate_limit_windows", {
   startedAt: millis("started_at").notNull(),
   count: integer("count").notNull(),
 });
+
+// The OpenID Provider's clients, state and links: see ../schema.ts.
+
+export const oidcClients = pgTable("oidc_clients", {
+  clientId: text("client_id").primaryKey(),
+  name: text("name").notNull(),
+  secretHash: text("secret_hash"),
+  redirectUris: text("redirect_uris").notNull(),
+  postLogoutRedirectUris: text("post_logout_redirect_uris").notNull().default("[]"),
+  resources: text("resources").notNull().default("[]"),
+  firstParty: boolean("first_party").notNull().default(false),
+  createdAt: millis("created_at").notNull(),
+});
+
+export const oidcPayloads = pgTable(
+  "oidc_payloads",
+  {
+    model: text("model").notNull(),
+    id: text("id").notNull(),
+    payload: text("payload").notNull(),
+    grantId: text("grant_id"),
+    uid: text("uid"),
+    userCode: text("user_code"),
+    expiresAt: millis("expires_at"),
+    consumedAt: millis("consumed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.model, t.id] }),
+    index("oidc_payloads_grant_id").on(t.grantId),
+    index("oidc_payloads_uid").on(t.uid),
+    index("oidc_payloads_expires_at").on(t.expiresAt),
+  ],
+);
+
+export const oidcGrants = pgTable(
+  "oidc_grants",
+  {
+    grantId: text("grant_id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id")
+      .notNull()
+      .references(() => oidcClients.clientId, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [index("oidc_grants_user_id").on(t.userId), index("oidc_grants_session_id").on(t.sessionId)],
+);
+
+export const oidcSessionLinks = pgTable(
+  "oidc_session_links",
+  {
+    uid: text("uid").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("oidc_session_links_session_id").on(t.sessionId)],
+);

@@ -5,6 +5,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
+import { endOidcStateOfSessions } from "./oidc.ts";
 import { auditRow, deleteChallenge, isLive, liveSessionIdsOfUser, lockUser, recordPasskeyUse, revokeSessions, userColumns, writeAudit } from "./shared.ts";
 
 const p = sql.placeholder;
@@ -134,14 +135,18 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
           ),
         ),
       ),
-    revoke: async (sessionId, reason, now) => (await revokeSessions(db, [sessionId], reason, now)).length === 1,
+    revoke: async (sessionId, reason, now) => db.transaction(async (tx) => (await revokeSessions(tx, [sessionId], reason, now)).length === 1),
     revokeAllForUser: async (userId, reason, now) =>
-      (
-        await db
-          .update(sessions)
-          .set({ revokedAt: now, revokedReason: reason })
-          .where(and(eq(sessions.userId, userId), isLive(now)))
-          .returning({ id: sessions.id })
-      ).map((row) => row.id),
+      db.transaction(async (tx) => {
+        const revoked = (
+          await tx
+            .update(sessions)
+            .set({ revokedAt: now, revokedReason: reason })
+            .where(and(eq(sessions.userId, userId), isLive(now)))
+            .returning({ id: sessions.id })
+        ).map((row) => row.id);
+        if (revoked.length > 0) await endOidcStateOfSessions(tx, revoked);
+        return revoked;
+      }),
   };
 }

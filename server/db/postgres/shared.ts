@@ -4,6 +4,7 @@ import { and, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { SessionEndReason } from "../../../shared/audit-events.ts";
 import type { AuditEventInput, PasskeyUse, PasskeyUseOutcome } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
+import { endOidcStateOfSessions } from "./oidc.ts";
 import { auditEvents, challenges, passkeys, sessions, users } from "./schema.ts";
 
 /** A transaction, or the database itself: the statements below run in either. */
@@ -54,7 +55,7 @@ export async function liveSessionIdsOfUser(executor: Executor, userId: string, n
   return rows.map((row) => row.id);
 }
 
-/** Revokes those of `ids` not revoked yet, in one statement; returns the ones it revoked. */
+/** Revokes those of `ids` not revoked yet, ending the apps' grants made in them; returns the ones it revoked. */
 export async function revokeSessions(executor: Executor, ids: readonly string[], reason: SessionEndReason, now: number): Promise<string[]> {
   if (ids.length === 0) return [];
   const revoked = await executor
@@ -62,7 +63,9 @@ export async function revokeSessions(executor: Executor, ids: readonly string[],
     .set({ revokedAt: now, revokedReason: reason })
     .where(and(inArray(sessions.id, [...ids]), isNull(sessions.revokedAt)))
     .returning({ id: sessions.id });
-  return revoked.map((row) => row.id);
+  const revokedIds = revoked.map((row) => row.id);
+  if (revokedIds.length > 0) await endOidcStateOfSessions(executor, revokedIds);
+  return revokedIds;
 }
 
 /** Locks the user's row until the transaction ends: their passkey and session changes queue behind each other. */

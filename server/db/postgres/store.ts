@@ -5,6 +5,7 @@ import { postgresAudit } from "./audit.ts";
 import { postgresChallenges } from "./challenges.ts";
 import type { PostgresDb } from "./client.ts";
 import { postgresMaintenance } from "./maintenance.ts";
+import { postgresOidc } from "./oidc.ts";
 import { postgresPasskeys } from "./passkeys.ts";
 import { postgresRateLimits } from "./rate-limits.ts";
 import { postgresRecovery } from "./recovery.ts";
@@ -23,5 +24,6 @@ export function createPostgresStore(db: PostgresDb): Store {
     rateLimits: postgresRateLimits(db),
     maintenance: postgresMaintenance(db),
     audit: postgresAudit(db),
+    oidc: postgresOidc(db),
   };
 }

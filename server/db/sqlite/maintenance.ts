@@ -13,6 +13,9 @@ export function sqliteMaintenance(db: SqliteDb): Store["maintenance"] {
       sessions: run(sql`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ${now} ORDER BY expires_at LIMIT ${limit})`),
       challenges: run(sql`DELETE FROM challenges WHERE rowid IN (SELECT rowid FROM challenges WHERE expires_at <= ${now} ORDER BY expires_at LIMIT ${limit})`),
       recoveryGrants: run(sql`DELETE FROM recovery_grants WHERE rowid IN (SELECT rowid FROM recovery_grants WHERE expires_at <= ${now} LIMIT ${limit})`),
+      oidcPayloads: run(
+        sql`DELETE FROM oidc_payloads WHERE rowid IN (SELECT rowid FROM oidc_payloads WHERE expires_at <= ${now} ORDER BY expires_at LIMIT ${limit})`,
+      ),
       // Ids grow with time: the oldest `limit` rows are the candidates, no index on created_at needed.
       auditEvents:
         auditBefore === null

@@ -153,7 +153,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         shared.writeAudit(audit);
         return true;
       }),
-    revoke: async (sessionId, reason, now) => shared.revokeSessions([sessionId], reason, now).length === 1,
+    revoke: async (sessionId, reason, now) => db.transaction(() => shared.revokeSessions([sessionId], reason, now).length === 1, WRITER),
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(() => {
         const live = shared.liveSessionIdsOfUser(userId, now);

@@ -5,6 +5,7 @@ import type { SessionEndReason } from "../../../shared/audit-events.ts";
 import type { SqliteDb } from "../client.ts";
 import { auditEvents, challenges, passkeys, sessions, users } from "../schema.ts";
 import type { AuditEventInput, PasskeyUse, PasskeyUseOutcome } from "../store.ts";
+import { endOidcStateOfSession } from "./oidc.ts";
 
 export const p = sql.placeholder;
 
@@ -37,7 +38,7 @@ export interface SqliteShared {
   writeAudit(event: AuditEventInput): void;
   /** The user's live sessions, newest first. */
   liveSessionIdsOfUser(userId: string, now: number): string[];
-  /** Revokes those of `ids` not revoked yet; returns the ones it revoked. */
+  /** Revokes those of `ids` not revoked yet, ending the apps' grants made in them; returns the ones it revoked. */
   revokeSessions(ids: readonly string[], reason: SessionEndReason, now: number): string[];
   /** Deletes the challenge; false if it was not there (already used, or never issued). */
   deleteChallenge(challenge: string): boolean;
@@ -71,6 +72,7 @@ export function prepareShared(db: SqliteDb): SqliteShared {
     .set({ revokedAt: sql`${p("now")}`, revokedReason: sql`${p("reason")}` })
     .where(and(eq(sessions.id, p("id")), isNull(sessions.revokedAt)))
     .prepare();
+  const endOidcState = endOidcStateOfSession(db);
   const deleteChallenge = db
     .delete(challenges)
     .where(eq(challenges.challenge, p("challenge")))
@@ -105,6 +107,11 @@ export function prepareShared(db: SqliteDb): SqliteShared {
         createdAt: event.createdAt,
       }),
     liveSessionIdsOfUser: (userId, now) => liveSessionIds.all({ userId, now }).map((row) => row.id),
-    revokeSessions: (ids, reason, now) => ids.filter((id) => revokeSession.run({ id, reason, now }).changes === 1),
+    revokeSessions: (ids, reason, now) =>
+      ids.filter((id) => {
+        if (revokeSession.run({ id, reason, now }).changes !== 1) return false;
+        endOidcState(id);
+        return true;
+      }),
   };
 }

@@ -5,6 +5,7 @@ import type { Store } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
 import { sqliteChallenges } from "./challenges.ts";
 import { sqliteMaintenance } from "./maintenance.ts";
+import { sqliteOidc } from "./oidc.ts";
 import { sqlitePasskeys } from "./passkeys.ts";
 import { memoryRateLimits } from "./rate-limits.ts";
 import { sqliteRecovery } from "./recovery.ts";
@@ -25,5 +26,6 @@ export function createSqliteStore(db: SqliteDb): Store {
     rateLimits: memoryRateLimits(),
     maintenance: sqliteMaintenance(db),
     audit: sqliteAudit(db, shared),
+    oidc: sqliteOidc(db),
   };
 }

@@ -1,7 +1,7 @@
 // Account: who is signed in, their sessions (revoke any, sign out everywhere), and their
 // security timeline ("why was I signed out?").
 import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
-import type { AuditEvent, PasskeyInfo, PasskeyList, PublicUser, SessionInfo } from "../../../shared/schemas.ts";
+import type { AppAccess, AuditEvent, PasskeyInfo, PasskeyList, PublicUser, SessionInfo } from "../../../shared/schemas.ts";
 import { h, statusLine } from "../dom.ts";
 import { describeDevice, describeEvent, formatTime } from "../format.ts";
 import { flowInspector } from "../inspector.ts";
@@ -18,6 +18,7 @@ export function accountPage(ctx: PageContext): Page {
   const adminLink = h("p", { class: "alt" });
   const sessionList = h("ul", { id: "sessions", class: "list" });
   const activityList = h("ol", { id: "activity", class: "list" });
+  const appList = h("ul", { id: "apps", class: "list" });
   const showError = (error: unknown) => status.show(error instanceof Error ? error.message : "Something went wrong.");
   const passkeyList = h("ul", { id: "passkeys", class: "list" });
   const recovery = h("div", { id: "recovery" });
@@ -120,7 +121,8 @@ export function accountPage(ctx: PageContext): Page {
   const revoke = async (session: SessionInfo) => {
     if (session.current) return ctx.auth.signOut();
     await ctx.auth.api<void>(routePath(ROUTES.session, { id: session.id }), { method: "DELETE" });
-    await Promise.all([loadSessions(), loadActivity()]);
+    // Apps allowed in that session lose their access with it.
+    await Promise.all([loadSessions(), loadActivity(), loadApps()]);
   };
 
   const showSessions = (sessions: SessionInfo[]) => {
@@ -163,6 +165,26 @@ export function accountPage(ctx: PageContext): Page {
     );
   };
 
+  const removeApp = async (app: AppAccess) => {
+    if (!confirm(`Remove ${app.name}'s access? It can no longer act for you; you would sign in to it again.`)) return;
+    await ctx.auth.api<void>(routePath(ROUTES.app, { clientId: app.clientId }), { method: "DELETE" });
+    await Promise.all([loadApps(), loadActivity()]);
+  };
+  const showApps = (apps: AppAccess[]) => {
+    appList.replaceChildren(
+      ...(apps.length === 0
+        ? [h("li", { class: "muted" }, "No app signs you in through this platform.")]
+        : apps.map((app) =>
+            h(
+              "li",
+              { "data-client-id": app.clientId },
+              h("div", {}, h("strong", {}, app.name), h("div", { class: "muted" }, `Allowed ${formatTime(app.grantedAt)}`)),
+              h("button", { type: "button", class: "secondary small", onclick: () => void removeApp(app).catch(showError) }, "Remove access"),
+            ),
+          )),
+    );
+  };
+  const loadApps = () => ctx.auth.api<AppAccess[]>(ROUTES.apps).then(showApps);
   const loadSessions = () => ctx.auth.api<SessionInfo[]>(ROUTES.sessions).then(showSessions);
   const loadActivity = () => ctx.auth.api<AuditEvent[]>(ROUTES.myActivity).then(showActivity);
 
@@ -210,6 +232,8 @@ export function accountPage(ctx: PageContext): Page {
     recovery,
     h("h2", {}, "Where you are signed in"),
     sessionList,
+    h("h2", {}, "Apps with access"),
+    appList,
     h("h2", {}, "Recent security activity"),
     activityList,
     h(
@@ -226,7 +250,7 @@ export function accountPage(ctx: PageContext): Page {
   ctx.auth
     .api<PublicUser>(ROUTES.me)
     .then(showUser)
-    .then(() => Promise.all([loadPasskeys(), loadSessions(), loadActivity(), loadRecovery()]))
+    .then(() => Promise.all([loadPasskeys(), loadSessions(), loadActivity(), loadRecovery(), loadApps()]))
     .catch(showError)
     .finally(() => element.setAttribute("aria-busy", "false"));
 

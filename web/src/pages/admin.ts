@@ -1,7 +1,8 @@
-// Admin console: find users, change roles, block and unblock, read the audit log.
+// Admin console: find users, change roles, block and unblock, read the audit log, register apps.
 import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
 import type { AdminUser, AdminUserPage, AuditPage } from "../../../shared/schemas.ts";
 import { h, statusLine } from "../dom.ts";
+import { clientsSection } from "../admin-clients.ts";
 import { describeDevice, describeEvent, EVENT_TYPES, formatTime } from "../format.ts";
 import type { Page, PageContext } from "./page.ts";
 
@@ -134,8 +135,10 @@ export function adminPage(ctx: PageContext): Page {
     h("button", { type: "submit", class: "small" }, "Search"),
   );
 
+  const clients = clientsSection(ctx.auth, showError);
   void loadUsers(0);
   void loadAudit();
+  void clients.load().catch(showError);
 
   return {
     element: h(
@@ -152,6 +155,7 @@ export function adminPage(ctx: PageContext): Page {
       h("div", { class: "inline" }, typeSelect, h("button", { type: "button", class: "secondary small", onclick: () => void loadAudit({}) }, "Clear filters")),
       h("table", {}, h("thead", {}, h("tr", {}, ...["Time", "Event", "User", "From"].map((title) => h("th", {}, title)))), auditRows),
       h("div", { class: "actions" }, older),
+      clients.element,
     ),
   };
 }
