@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
-import { ROUTES, routePath } from "../shared/routes.ts";
+import { OIDC_ROUTES, ROUTES, routePath } from "../shared/routes.ts";
 import { REFRESH_GRACE_SECONDS } from "../shared/limits.ts";
 import { SoftwareAuthenticator, type Forgery } from "../tools/authenticator.ts";
 import { HttpClient, type Sent } from "../tools/http-client.ts";
@@ -85,6 +85,18 @@ function refused(sent: Sent, status: number, ...codes: string[]): Verdict {
   const issued = typeof sent.body?.accessToken === "string" || sent.headers.getSetCookie().some((cookie) => /^__Host-refresh=[^;]/.test(cookie));
   const pass = Math.floor(sent.status / 100) === Math.floor(status / 100) && !issued;
   return { observed: describe(sent), pass, passStrict: pass && sent.status === status && (codes.length === 0 || codes.includes(code)) };
+}
+
+/** An OAuth error answer ({error, error_description}): refused with the status class, and no token in it. */
+function oauthRefused(sent: Sent, status: number, error: string): Verdict {
+  const issued = ["access_token", "id_token", "refresh_token", "active", "sub"].some((field) => sent.body?.[field] !== undefined);
+  const pass = Math.floor(sent.status / 100) === Math.floor(status / 100) && !issued;
+  return { observed: `${sent.status} ${sent.body?.error ?? ""}`.trim(), pass, passStrict: pass && sent.status === status && sent.body?.error === error };
+}
+
+/** A form POST, as OAuth clients send to the token, introspection and revocation endpoints. */
+function postForm(ctx: AttackContext, path: string, body: URLSearchParams): Promise<Sent> {
+  return new HttpClient(ctx.base).post(path, { rawBody: body.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } });
 }
 
 /** That `client`'s session still refreshes (an attack on it changed nothing), as one labelled outcome. */
@@ -561,6 +573,71 @@ export const ATTACKS: Attack[] = [
       const limited = await floodUntilLimited(new HttpClient(ctx.base), {}, { max: 5_000, waitOut: "account" });
       if (!limited) return { observed: "no 429 in 5000 requests", pass: false };
       return { observed: `${describe(limited)} Retry-After ${limited.headers.get("retry-after")}`, pass: hasRetryAfter(limited) };
+    },
+  },
+  // ---- the OpenID Provider (OAuth 2.0): what anyone can try without a registered client ----
+  {
+    name: "authorization request sending the code to an attacker's redirect URI (unregistered client)",
+    expected: "400 page, no redirect",
+    async run(ctx) {
+      const query = new URLSearchParams({
+        client_id: `attack-${randomBytes(6).toString("hex")}`,
+        redirect_uri: `${EVIL_ORIGIN}/callback`,
+        response_type: "code",
+        scope: "openid",
+        state: "s",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+      });
+      const sent = await new HttpClient(ctx.base).get(`${OIDC_ROUTES.authorization}?${query}`);
+      const location = sent.headers.get("location");
+      const pass = sent.status >= 400 && sent.status < 500 && location === null;
+      return { observed: `${sent.status}${location ? ` → ${location}` : ""}`, pass, passStrict: pass && sent.status === 400 };
+    },
+  },
+  {
+    name: "made-up authorization code at the token endpoint",
+    expected: "401 invalid_client, no tokens",
+    async run(ctx) {
+      const body = new URLSearchParams({
+        grant_type: "authorization_code",
+        code: randomBytes(32).toString("base64url"),
+        redirect_uri: `${EVIL_ORIGIN}/callback`,
+        client_id: `attack-${randomBytes(6).toString("hex")}`,
+        code_verifier: randomBytes(32).toString("base64url"),
+      });
+      return oauthRefused(await postForm(ctx, OIDC_ROUTES.token, body), 401, "invalid_client");
+    },
+  },
+  {
+    name: "platform access token at the OpenID userinfo endpoint (audience confusion)",
+    expected: "401 invalid_token",
+    async run(ctx) {
+      const { client, accessToken } = await newAccount(ctx);
+      return oauthRefused(await client.get(OIDC_ROUTES.userinfo, { bearer: accessToken }), 401, "invalid_token");
+    },
+  },
+  {
+    name: "token introspection without client authentication",
+    expected: "400 invalid_request, nothing about the token",
+    async run(ctx) {
+      const { accessToken } = await newAccount(ctx);
+      return oauthRefused(await postForm(ctx, OIDC_ROUTES.introspection, new URLSearchParams({ token: accessToken })), 400, "invalid_request");
+    },
+  },
+  {
+    name: "downgrade to the implicit flow or plain PKCE",
+    expected: "discovery offers only code with S256",
+    async run(ctx) {
+      const discovery = await ok<{ response_types_supported?: string[]; code_challenge_methods_supported?: string[] }>(
+        new HttpClient(ctx.base).get(ROUTES.openidConfiguration),
+      );
+      const types = discovery.response_types_supported ?? [];
+      const methods = discovery.code_challenge_methods_supported ?? [];
+      return {
+        observed: `response types ${types.join(", ")}; PKCE ${methods.join(", ")}`,
+        pass: types.join() === "code" && methods.join() === "S256",
+      };
     },
   },
 ];

@@ -34,6 +34,9 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
     outgoing.setHeader("X-Request-Id", c.var.requestId);
     outgoing.setHeader("X-Content-Type-Options", "nosniff");
     outgoing.setHeader("Referrer-Policy", "no-referrer");
+    // Its pages (sign-out confirmation, errors) are never shown in another site's frame.
+    outgoing.setHeader("X-Frame-Options", "DENY");
+    outgoing.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
     await oidc.handle(incoming, outgoing);
     return RESPONSE_ALREADY_SENT;
   };

@@ -156,4 +156,25 @@ describe("an app signs its visitor in with a passkey through the platform", () =
     await accountLoaded(page);
     expect(await page.locator("#apps li[data-client-id]").count()).toBe(0);
   });
+
+  it("lets a newcomer create an account from the app's sign-in and come back to the app", async () => {
+    const newcomer = await launchChromium();
+    try {
+      const { page } = await pageWithAuthenticator(newcomer.context);
+      await page.goto(appOrigin);
+      await page.click("a#sign-in");
+      await page.waitForURL(/\/oidc\/interaction\//);
+      await page.click("#create-account");
+      await page.fill("#new-username", "newcomer");
+      await page.click("#sign-up");
+      await page.waitForSelector("#recovery-codes");
+      await page.click("#codes-saved");
+      await page.waitForSelector("#allow"); // back at the app's request, signed in: consent
+      await page.click("#allow");
+      await page.waitForURL(`${appOrigin}/`);
+      expect(JSON.parse((await page.textContent("#userinfo"))!)).toMatchObject({ preferred_username: "newcomer" });
+    } finally {
+      await newcomer.close();
+    }
+  });
 });

@@ -153,7 +153,8 @@ describe("discovery and the sign-in page's API", () => {
   };
 
   it("publishes every endpoint at /.well-known/openid-configuration, with S256 the only PKCE method", async () => {
-    const discovery = documented("openidConfiguration", await (await fetch(`${t.origin}${ROUTES.openidConfiguration}`)).json());
+    const response = await fetch(`${t.origin}${ROUTES.openidConfiguration}`);
+    const discovery = documented("openidConfiguration", await response.json());
     expect(discovery).toMatchObject({
       issuer: t.origin,
       jwks_uri: `${t.origin}${ROUTES.jwks}`,
@@ -167,6 +168,24 @@ describe("discovery and the sign-in page's API", () => {
       response_types_supported: ["code"],
       id_token_signing_alg_values_supported: ["ES256"],
     });
+  });
+
+  it("keeps its pages (sign-out confirmation, errors) out of other sites' frames", async () => {
+    const config = await discover(t.origin, await registerTestClient(t));
+    const logout = await fetch(client.buildEndSessionUrl(config, {}));
+    expect(logout.status).toBe(200);
+    expect(logout.headers.get("x-frame-options")).toBe("DENY");
+    expect(logout.headers.get("content-security-policy")).toBe("frame-ancestors 'none'");
+  });
+
+  it("signs ID tokens with the current signing key, also after a rotation", async () => {
+    const registered = await registerTestClient(t, { firstParty: true });
+    const config = await discover(t.origin, registered);
+    const alice = await person();
+    const kidOf = (idToken: string) => JSON.parse(Buffer.from(idToken.split(".")[0]!, "base64url").toString()).kid;
+    expect(kidOf((await signInToApp(config, alice)).tokens.id_token!)).toBe(t.keys.current.kid);
+    const rotated = await t.keys.rotate();
+    expect(kidOf((await signInToApp(config, alice)).tokens.id_token!)).toBe(rotated);
   });
 
   it("answers as /openapi.json documents: details, login, consent and abort", async () => {

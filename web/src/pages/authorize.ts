@@ -2,7 +2,7 @@
 // here to sign in. A live platform session answers at once (no second ceremony) unless the app
 // asked for a fresh sign-in; then the passkey confirms it. Third-party apps then ask for consent.
 import { WebAuthnAbortService } from "@simplewebauthn/browser";
-import { ROUTES, routePath } from "../../../shared/routes.ts";
+import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
 import type { InteractionDetails, TokenResponse } from "../../../shared/schemas.ts";
 import { ApiError, fetchOrThrow, readApiError } from "../auth-client.ts";
 import { h, statusLine } from "../dom.ts";
@@ -47,9 +47,20 @@ export function authorizePage(ctx: PageContext): Page {
 
   const showSignIn = (details: InteractionDetails) => {
     title.textContent = `Sign in to ${details.client.name}`;
-    const signedIn = (tokens: TokenResponse) => {
+    // One sign-in answers the request: an autofill choice being verified holds the button, and
+    // whichever finishes first continues (a second answer would race it to the provider).
+    let busy = false;
+    let answered = false;
+    const signedIn = async (tokens: TokenResponse) => {
+      if (answered) return;
+      answered = true;
       ctx.auth.acceptTokens(tokens);
-      return continueAs(details);
+      try {
+        await continueAs(details);
+      } catch (error) {
+        answered = false;
+        throw error;
+      }
     };
     const username = h("input", { id: "username", name: "username", type: "text", autocomplete: "username webauthn", placeholder: "optional" });
     const button = h("button", { type: "submit", id: "sign-in" }, "Sign in with a passkey");
@@ -58,13 +69,16 @@ export function authorizePage(ctx: PageContext): Page {
       {
         onsubmit: async (event: Event) => {
           event.preventDefault();
+          if (busy || answered) return;
           status.clear();
+          busy = true;
           button.disabled = true;
           try {
             await signedIn(await signInWithPasskey(username.value.trim() || undefined, ctx.flow));
           } catch (error) {
             showError(error);
           } finally {
+            busy = false;
             button.disabled = false;
           }
         },
@@ -73,13 +87,31 @@ export function authorizePage(ctx: PageContext): Page {
       username,
       button,
     );
-    body.replaceChildren(h("p", {}, `${details.client.name} asks you to sign in with your passkey on this platform.`), form, declineButton());
+    body.replaceChildren(
+      h("p", {}, `${details.client.name} asks you to sign in with your passkey on this platform.`),
+      form,
+      h(
+        "p",
+        { class: "alt" },
+        "New here? ",
+        h("a", { href: `${PAGES.signUp}?next=${encodeURIComponent(location.pathname)}`, id: "create-account" }, "Create an account"),
+        ", then come back to this app.",
+      ),
+      declineButton(),
+    );
     void (async () => {
       if (!(await browserSupportsWebAuthnAutofill())) return;
       try {
-        if (active) await signedIn(await signInWithAutofill(ctx.flow));
+        const onChosen = () => {
+          busy = true;
+          button.disabled = true;
+        };
+        if (active) await signedIn(await signInWithAutofill(ctx.flow, { onChosen }));
       } catch (error) {
         if (!(error instanceof CeremonyError && error.cancelled)) showError(error);
+      } finally {
+        busy = false;
+        button.disabled = false;
       }
     })();
   };

@@ -7,6 +7,12 @@ import { browserSupportsWebAuthn, signUpWithPasskey } from "../passkeys.ts";
 import { recoveryCodesPanel } from "../recovery-codes.ts";
 import type { Page, PageContext } from "./page.ts";
 
+/** Where an app's sign-in sent the person to make an account first (?next=, only our interaction page). */
+function returnTo(): string | null {
+  const next = new URLSearchParams(location.search).get("next");
+  return next !== null && /^\/oidc\/interaction\/[\w-]+$/.test(next) ? next : null;
+}
+
 export function signUpPage(ctx: PageContext): Page {
   const status = statusLine();
   const username = h("input", {
@@ -46,7 +52,7 @@ export function signUpPage(ctx: PageContext): Page {
           ctx.auth.acceptTokens(tokens);
           section.replaceChildren(
             h("h1", {}, "Account created"),
-            recoveryCodesPanel(recoveryCodes, { username: tokens.user.username, onDone: () => ctx.navigate(PAGES.account) }),
+            recoveryCodesPanel(recoveryCodes, { username: tokens.user.username, onDone: () => ctx.navigate(returnTo() ?? PAGES.account) }),
           );
         } catch (error) {
           status.show(error instanceof Error ? error.message : "Sign-up failed.");
