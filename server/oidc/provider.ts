@@ -257,7 +257,9 @@ function buildProvider(deps: OidcDeps): Provider {
   };
 
   const provider = new OidcProvider(config.issuer, configuration);
-  provider.proxy = config.trustProxyHops > 0;
+  // routes/oidc.ts presents every request as one to the issuer (host, scheme, and the client
+  // address our middleware trusted) in the forwarding headers, which it sets itself.
+  provider.proxy = true;
   // Client secrets are stored as SHA-256 only (shown once at registration); oidc-provider compares
   // plain secrets, so the presented one is hashed first. The hash is what it holds as clientSecret.
   (provider.Client.prototype as unknown as { compareClientSecret(actual: string): boolean }).compareClientSecret = function (

@@ -20,15 +20,30 @@ import { registerClient, removeClient, toOidcClient } from "../oidc/clients.ts";
 import { INTERACTION_TTL_SECONDS, PASSKEY_AMR, type OidcProvider } from "../oidc/provider.ts";
 import { readBody } from "./http.ts";
 
-/** Node's request and response under this Hono request: the provider needs them (cookies, streaming). */
-function nodeBindings(c: Context): HttpBindings {
+/**
+ * Node's request and response under this Hono request, which the provider needs (cookies,
+ * streaming), presented as a request to the issuer: oidc-provider builds its endpoint URLs from
+ * the request's host and scheme, and behind a load balancer (or several instances) those must be
+ * the issuer's whatever the proxy forwarded; the client address is the one our middleware
+ * trusts (TRUST_PROXY_HOPS), never a header the client wrote.
+ */
+function issuerRequest(c: Context<AppEnv>, issuer: URL): HttpBindings {
   const env = c.env as Partial<HttpBindings> | undefined;
   if (!env?.incoming || !env.outgoing) throw new AppError("not_found", { message: "The OpenID Provider answers over HTTP only." });
+  const { headers } = env.incoming;
+  headers.host = issuer.host;
+  headers["x-forwarded-host"] = issuer.host;
+  headers["x-forwarded-proto"] = issuer.protocol.slice(0, -1);
+  const ip = c.var.requestContext?.ip;
+  if (ip) headers["x-forwarded-for"] = ip;
+  else delete headers["x-forwarded-for"];
   return env as HttpBindings;
 }
 
 export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
   const signedIn = requireUser(deps);
+  const issuer = new URL(deps.config.issuer);
+  const nodeBindings = (c: Context<AppEnv>) => issuerRequest(c, issuer);
   const toProvider = async (c: Context<AppEnv>) => {
     const { incoming, outgoing } = nodeBindings(c);
     outgoing.setHeader("X-Request-Id", c.var.requestId);

@@ -13,6 +13,7 @@ import { createOidcApp } from "../../examples/oidc-app/app.ts";
 import { createResourceServer } from "../../examples/resource-server/app.ts";
 import { startServer, type ServerProcess } from "../../tools/server-process.ts";
 import { launchChromium, pageWithAuthenticator, type AuthenticatorPage, type BrowserSession } from "../helpers/chromium.ts";
+import { grantAdminWithCli } from "../helpers/admins.ts";
 import { accountLoaded, signUpInBrowser } from "../helpers/web-flows.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -176,5 +177,24 @@ describe("an app signs its visitor in with a passkey through the platform", () =
     } finally {
       await newcomer.close();
     }
+  });
+
+  it("lets an admin register an app in the console, showing its secret once", async () => {
+    const { page } = tab; // walker, signed in by the test before
+    await grantAdminWithCli(join(platform.dataDir, "auth.db"), "walker");
+    await page.goto(`${platform.origin}/admin`);
+    await page.waitForSelector("#admin-clients tr[data-client-id]"); // the demo app, registered with the CLI
+    await page.fill("#client-name", "Console app");
+    await page.fill("#client-redirect-uris", "https://console-app.example/callback");
+    await page.check("#client-confidential");
+    await page.click("#register-client button[type=submit]");
+    const secret = (await page.textContent("#new-client-secret"))!;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await page.waitForSelector("#admin-clients tr:nth-child(2)");
+    expect(await page.locator("#admin-clients").textContent()).toContain("Console app");
+    // Shown once: a reload lists the app, never its secret.
+    await page.reload();
+    await page.waitForSelector("#admin-clients tr:nth-child(2)");
+    expect(await page.content()).not.toContain(secret);
   });
 });

@@ -29,10 +29,16 @@ export async function registerTestClient(
   );
 }
 
-/** openid-client's configuration from our discovery document (http is allowed: the issuer is localhost). */
-export async function discover(origin: string, registered: RegisteredClient): Promise<client.Configuration> {
+/**
+ * openid-client's configuration from our discovery document (http is allowed: the issuer is
+ * localhost). `via` sends each of its requests to a server of its choice (several instances).
+ */
+export async function discover(origin: string, registered: RegisteredClient, via?: (url: URL) => URL): Promise<client.Configuration> {
   const auth = registered.clientSecret === null ? client.None() : client.ClientSecretBasic(registered.clientSecret);
-  return client.discovery(new URL(origin), registered.client.clientId, undefined, auth, { execute: [client.allowInsecureRequests] });
+  return client.discovery(new URL(origin), registered.client.clientId, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+    ...(via ? { [client.customFetch]: (url: string, options: client.CustomFetchOptions) => fetch(via(new URL(url)), options as RequestInit) } : {}),
+  });
 }
 
 /** An authorization request as an app makes it: PKCE S256, state and nonce. */
@@ -58,7 +64,11 @@ export class UserAgent {
   /** What the sign-in page did along the way ("details:login", "login", "consent"), in order. */
   readonly steps: string[] = [];
 
-  constructor(readonly origin: string) {}
+  /** `via` picks the server each request goes to (several instances behind one origin); by default, the origin itself. */
+  constructor(
+    readonly origin: string,
+    private readonly via: (url: URL) => URL = (url) => url,
+  ) {}
 
   async fetch(url: string | URL, init: RequestInit & { bearer?: string } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -68,7 +78,7 @@ export class UserAgent {
       headers.set("origin", this.origin);
       headers.set("sec-fetch-site", "same-origin");
     }
-    const response = await fetch(new URL(url, this.origin), { ...init, headers, redirect: "manual" });
+    const response = await fetch(this.via(new URL(url, this.origin)), { ...init, headers, redirect: "manual" });
     for (const header of response.headers.getSetCookie()) {
       const [pair, ...attributes] = header.split(";");
       const index = pair!.indexOf("=");

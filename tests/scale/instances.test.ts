@@ -11,11 +11,15 @@ import pg from "pg";
 import { hashSecretToken } from "../../server/auth/secrets.ts";
 import { POSTGRES_MIGRATIONS_FOLDER } from "../../server/paths.ts";
 import { type OpenedStore, openStore } from "../../server/db/open-store.ts";
+import * as oauth from "openid-client";
+import type { Config } from "../../server/config.ts";
+import { systemClock } from "../../server/clock.ts";
 import { ROUTES } from "../../shared/routes.ts";
 import { SoftwareAuthenticator } from "../../tools/authenticator.ts";
 import { HttpClient, type SendOptions, type Sent } from "../../tools/http-client.ts";
 import { createDatabase } from "../../tools/postgres-server.ts";
 import { type ServerProcess, startServer } from "../../tools/server-process.ts";
+import { authorizationRequest, discover, registerTestClient, UserAgent } from "../helpers/oidc.ts";
 
 const run = promisify(execFile);
 /** The origin the browser sees (the load balancer's): every instance is configured with it. */
@@ -72,6 +76,35 @@ function sessionIdOf(accessToken: string): string {
 }
 
 describe("three instances on one PostgreSQL", () => {
+  it("signs an app's visitor in whichever instance answers each step: authorize, sign-in page, code exchange, userinfo, refresh", async () => {
+    const registered = await registerTestClient({ config: { resources: [] } as unknown as Config, store: observer.store, clock: systemClock });
+    let next = 0;
+    // Every request, the app's and the browser's, goes to the next instance in turn.
+    const roundRobin = (url: URL) => {
+      const instance = new URL(instances[next++ % INSTANCES]!.origin);
+      return new URL(`${url.pathname}${url.search}`, instance);
+    };
+    const config = await discover(ORIGIN, registered, roundRobin);
+    const person = new Person();
+    await person.signUp("oidc-walker", { options: 0, verify: 1 });
+    const request = await authorizationRequest(config);
+    const agent = new UserAgent(ORIGIN, roundRobin);
+    const callback = await agent.authorize(request.url, { accessToken: person.accessToken });
+    expect(agent.steps).toEqual(["details:login", "login", "details:consent", "consent"]);
+    const tokens = await oauth.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    const sub = tokens.claims()!.sub;
+    expect(await oauth.fetchUserInfo(config, tokens.access_token, sub)).toMatchObject({ preferred_username: "oidc-walker" });
+    let refreshToken = tokens.refresh_token!;
+    for (let i = 0; i < INSTANCES; i++) refreshToken = (await oauth.refreshTokenGrant(config, refreshToken)).refresh_token!;
+    // Signing out everywhere on one instance ends the app's grant for all of them.
+    expect((await person.send(2, "POST", ROUTES.logoutAll, { bearer: person.accessToken })).status).toBe(204);
+    await expect(oauth.refreshTokenGrant(config, refreshToken)).rejects.toMatchObject({ error: "invalid_grant" });
+  });
+
   it("start together on an empty database, migrate it exactly once, and publish one signing key", async () => {
     const journal = JSON.parse(readFileSync(join(POSTGRES_MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] };
     const client = new pg.Client({ connectionString: env.DATABASE_URL });
