@@ -124,15 +124,18 @@ export const AdminUserPatch = v.pipe(
 
 export const PASSKEY_NAME_MAX_LENGTH = 64;
 
-export const PasskeyRename = v.strictObject({
-  name: v.pipe(
+/** A name people give something and others see (a passkey, an app): trimmed, not empty, shown text only. */
+function shownName(maxLength: number) {
+  return v.pipe(
     v.string(),
     v.trim(),
     v.minLength(1, "must not be empty"),
-    v.maxLength(PASSKEY_NAME_MAX_LENGTH, `must be at most ${PASSKEY_NAME_MAX_LENGTH} characters`),
+    v.maxLength(maxLength, `must be at most ${maxLength} characters`),
     v.regex(SHOWN_TEXT, SHOWN_TEXT_MESSAGE),
-  ),
-});
+  );
+}
+
+export const PasskeyRename = v.strictObject({ name: shownName(PASSKEY_NAME_MAX_LENGTH) });
 
 export const RecoverRequest = v.strictObject({
   username: Username,
@@ -351,13 +354,7 @@ const MAX_CLIENT_URIS = 10;
 const Uri = v.pipe(v.string(), v.maxLength(2048), v.url("must be an absolute URI"));
 
 export const OidcClientInput = v.strictObject({
-  name: v.pipe(
-    v.string(),
-    v.trim(),
-    v.minLength(1, "must not be empty"),
-    v.maxLength(CLIENT_NAME_MAX_LENGTH, `must be at most ${CLIENT_NAME_MAX_LENGTH} characters`),
-    v.regex(SHOWN_TEXT, "must not contain control or invisible formatting characters"),
-  ),
+  name: shownName(CLIENT_NAME_MAX_LENGTH),
   redirectUris: v.pipe(v.array(Uri), v.minLength(1, "give at least one redirect URI"), v.maxLength(MAX_CLIENT_URIS)),
   postLogoutRedirectUris: v.optional(v.pipe(v.array(Uri), v.maxLength(MAX_CLIENT_URIS)), []),
   resources: v.optional(v.pipe(v.array(Uri), v.maxLength(MAX_CLIENT_URIS)), []),

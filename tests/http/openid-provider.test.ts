@@ -27,10 +27,15 @@ async function person(username = "alice") {
   return { browser, accessToken: tokens.accessToken, userId: tokens.user.id, agent: new UserAgent(t.origin) };
 }
 
+/** An authorization request answered at our page (signed in with the person's session, consent given): the app's callback URL. */
+async function authorize(config: client.Configuration, who: Awaited<ReturnType<typeof person>>, extra: Record<string, string> = {}) {
+  const request = await authorizationRequest(config, extra);
+  return { request, callback: await who.agent.authorize(request.url, { accessToken: who.accessToken }) };
+}
+
 /** An app's whole sign-in: authorize (signing in and consenting at our page), then the code exchange. */
 async function signInToApp(config: client.Configuration, who: Awaited<ReturnType<typeof person>>, extra: Record<string, string> = {}) {
-  const request = await authorizationRequest(config, extra);
-  const callback = await who.agent.authorize(request.url, { accessToken: who.accessToken });
+  const { request, callback } = await authorize(config, who, extra);
   const tokens = await client.authorizationCodeGrant(
     config,
     callback,
@@ -269,13 +274,11 @@ describe("refusals the specs require", () => {
     const config = await discover(t.origin, registered);
     const thief = await discover(t.origin, await registerTestClient(t, { name: "Other app" }));
     const alice = await person();
-    const request = await authorizationRequest(config);
-    const callback = await alice.agent.authorize(request.url, { accessToken: alice.accessToken });
+    const { request, callback } = await authorize(config, alice);
     const stolen = client.authorizationCodeGrant(thief, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state });
     expect(await oauthError(stolen)).toBe("invalid_grant");
 
-    const late = await authorizationRequest(config);
-    const lateCallback = await alice.agent.authorize(late.url, { accessToken: alice.accessToken });
+    const { request: late, callback: lateCallback } = await authorize(config, alice);
     t.clock.advance(61); // codes live 60 s
     const expired = client.authorizationCodeGrant(config, lateCallback, { pkceCodeVerifier: late.codeVerifier, expectedState: late.state });
     expect(await oauthError(expired)).toBe("invalid_grant");
@@ -284,8 +287,7 @@ describe("refusals the specs require", () => {
   it("refuses a wrong PKCE verifier", async () => {
     const config = await discover(t.origin, await registerTestClient(t));
     const alice = await person();
-    const request = await authorizationRequest(config);
-    const callback = await alice.agent.authorize(request.url, { accessToken: alice.accessToken });
+    const { request, callback } = await authorize(config, alice);
     const wrong = client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: request.state });
     expect(await oauthError(wrong)).toBe("invalid_grant");
   });
@@ -293,8 +295,7 @@ describe("refusals the specs require", () => {
   it("lets the client catch a mismatched nonce in the ID token", async () => {
     const config = await discover(t.origin, await registerTestClient(t));
     const alice = await person();
-    const request = await authorizationRequest(config);
-    const callback = await alice.agent.authorize(request.url, { accessToken: alice.accessToken });
+    const { request, callback } = await authorize(config, alice);
     const mismatched = client.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: request.codeVerifier,
       expectedState: request.state,
@@ -318,8 +319,7 @@ describe("refusals the specs require", () => {
     const config = await discover(t.origin, await registerTestClient(t));
     const alice = await person();
     const { tokens } = await signInToApp(config, alice);
-    const pending = await authorizationRequest(config);
-    const callback = await alice.agent.authorize(pending.url, { accessToken: alice.accessToken });
+    const { request: pending, callback } = await authorize(config, alice);
     await t.store.users.change({ id: alice.userId, blockedAt: t.clock.now().getTime(), allowNoActiveAdmin: true, now: t.clock.now().getTime() });
 
     const exchange = client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state });
@@ -442,6 +442,16 @@ describe("apps with access, and client registration", () => {
       expect(refused.status, JSON.stringify(body)).toBe(400);
     }
     expect(await t.db.rows("oidc_clients")).toHaveLength(1);
+
+    // Removed: the provider knows it no more, at once.
+    const config = await discover(t.origin, { client: registered, clientSecret });
+    const removed = await admin.request("DELETE", routePath(ROUTES.adminClient, { id: registered.clientId }), { bearer: accessToken });
+    expect(removed.status).toBe(204);
+    expect(await json(await admin.get(ROUTES.adminClients, { bearer: accessToken }))).toEqual([]);
+    const request = await authorizationRequest(config);
+    const page = await new UserAgent(t.origin).authorize(request.url, { accessToken }).catch((e: unknown) => e);
+    expect(page).toBeInstanceOf(ProviderPage);
+    expect((page as ProviderPage).html).toContain("client is invalid");
   });
 });
 
