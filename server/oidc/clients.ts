@@ -40,7 +40,9 @@ export async function registerClient(deps: Deps, input: Input, actor: { userId: 
   for (const uri of [...input.redirectUris, ...input.postLogoutRedirectUris]) checkRedirectUri(uri);
   const unknown = input.resources.filter((resource) => !deps.config.resources.includes(resource));
   if (unknown.length > 0) {
-    throw new AppError("invalid_target", { message: `Not in RESOURCES: ${unknown.join(", ")}. List a service there first.` });
+    throw new AppError("invalid_target", {
+      message: `Not in RESOURCES: ${unknown.join(", ")}. List the service there first (a command-line tool reads the server's environment, so give it the same RESOURCES).`,
+    });
   }
   const clientSecret = input.confidential ? randomToken(CLIENT_SECRET_BYTES) : null;
   const record: OidcClientRecord = {

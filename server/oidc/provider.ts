@@ -306,8 +306,14 @@ async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void
   );
 }
 
+/** The provider's own pages (sign-out confirmation, errors), in the look of the web app's cards. */
+const PAGE_STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:4rem 1rem;color:#111}
+main{max-width:30rem;margin:0 auto;border:1px solid #ddd;border-radius:12px;padding:2rem}
+h1{font-size:1.5rem;margin-top:0}button{font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:6px;border:1px solid #2358d6;margin-right:.5rem;cursor:pointer}
+button[autofocus]{background:#2358d6;color:#fff}button:not([autofocus]){background:#fff;color:#2358d6}`;
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 
 function escapeHtml(text: string): string {

@@ -66,3 +66,22 @@ describe("README: use the tokens in your own service", () => {
     expect((await response.json()).error.code).toBe("forbidden");
   });
 });
+
+describe("README: sign in with passkeys from your app", () => {
+  it("registers the demo app with the command as written, its secret printed once and stored hashed", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Sign in with passkeys from your app"));
+    const start = section.indexOf("```sh") + 5;
+    const command = section.slice(start, section.indexOf("```", start)).trim();
+    expect(command).toMatch(/^RESOURCES=http:\/\/localhost:4000 npm run clients -- add --name "Demo app"/);
+    // Run where the platform runs: its database (what `npm start` would find in ./data).
+    const env = { PATH: process.env.PATH, DATABASE_URL: `file:${join(platform.dataDir, "auth.db")}` };
+    const { stdout } = await run("bash", ["-c", command], { cwd: ROOT, env });
+    const clientId = /client_id: (\S+)/.exec(stdout)![1]!;
+    const secret = /client_secret: (\S+)/.exec(stdout)![1]!;
+    const { stdout: listed } = await run("npm", ["run", "-s", "clients", "--", "list"], { cwd: ROOT, env });
+    expect(listed).toContain(`${clientId}  Demo app  (confidential)`);
+    expect(listed).toContain("resources: http://localhost:4000");
+    expect(listed).not.toContain(secret);
+  }, 30_000);
+});
