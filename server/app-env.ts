@@ -8,6 +8,8 @@ export interface AppEnv {
     requestContext: RequestContext;
     /** Set by observeRequests(): this request's id, echoed in X-Request-Id and on every log line. */
     requestId: string;
+    /** Set by a handler that answers many paths itself (the OpenID Provider): the route it answered, for logs and metrics. */
+    routeLabel?: string;
     /** Set by requireUser(): the token's claims, with the role and last verification from storage. */
     auth: AccessClaims & LiveSession;
   };

@@ -38,7 +38,15 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
 }
 
 /** The pattern of the route that answered ("/api/passkeys/:id"), never the raw path: bounded label values. */
-function routeLabel(c: Context): string {
-  const handler = matchedRoutes(c).findLast((route) => route.method !== "ALL");
+function routeLabel(c: Context<AppEnv>): string {
+  // A handler that answers many paths itself (the OpenID Provider) names the one it answered.
+  const named = c.get("routeLabel");
+  if (named !== undefined) return named;
+  // The route that answered (routeIndex: the handler running when the answer was made), or, when
+  // a middleware answered (a 401 from requireUser), the route the request was headed for. Never a
+  // catch-all matched after it (the web app's assets): that would label every API GET "/*".
+  const handler = matchedRoutes(c)
+    .slice(c.req.routeIndex)
+    .find((route) => route.method !== "ALL");
   return handler?.path ?? "unmatched";
 }

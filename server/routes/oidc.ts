@@ -6,7 +6,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
 import { OPERATIONS } from "../../shared/api.ts";
-import { ROUTES } from "../../shared/routes.ts";
+import { OIDC_ROUTES, ROUTES } from "../../shared/routes.ts";
 import type { AppAccess, InteractionDetails } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import { recordAuditEvent } from "../auth/audit.ts";
@@ -40,12 +40,19 @@ function issuerRequest(c: Context<AppEnv>, issuer: URL): HttpBindings {
   return env as HttpBindings;
 }
 
+/** The provider's route a path belongs to (its endpoints take suffixes: /oidc/auth/:uid, /oidc/session/end/confirm): bounded label values. */
+function providerRoute(path: string): string {
+  const routes = [ROUTES.openidConfiguration, ...Object.values(OIDC_ROUTES)].sort((a, b) => b.length - a.length);
+  return routes.find((route) => path === route || path.startsWith(`${route}/`)) ?? "/oidc/*";
+}
+
 export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
   const signedIn = requireUser(deps);
   const issuer = new URL(deps.config.issuer);
   const nodeBindings = (c: Context<AppEnv>) => issuerRequest(c, issuer);
   const toProvider = async (c: Context<AppEnv>) => {
     const { incoming, outgoing } = nodeBindings(c);
+    c.set("routeLabel", providerRoute(c.req.path));
     outgoing.setHeader("X-Request-Id", c.var.requestId);
     outgoing.setHeader("X-Content-Type-Options", "nosniff");
     outgoing.setHeader("Referrer-Policy", "no-referrer");

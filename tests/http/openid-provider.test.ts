@@ -85,6 +85,10 @@ describe("sign in with passkeys from an app (authorization code + PKCE)", () => 
     expect(refreshed.refresh_token).toBeDefined();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
+    // Logged and counted by the provider's route, never the raw path (bounded label values).
+    const routes = new Set(t.logs.filter((entry) => entry.msg === "request").map((entry) => entry.route));
+    for (const route of [OIDC_ROUTES.authorization, OIDC_ROUTES.token, OIDC_ROUTES.userinfo, ROUTES.interactionLogin]) expect(routes).toContain(route);
+    expect([...routes].filter((route) => String(route).startsWith("/oidc/auth/"))).toEqual([]);
   });
 
   it("keeps the provider's state in the database, not in the process", async () => {

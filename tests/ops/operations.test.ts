@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../shared/routes.ts";
+import { WEB_ROOT } from "../../server/paths.ts";
 import { purgeExpired } from "../../server/maintenance.ts";
 import { createTestApp, json, sampleMetric, TEST_KEY_ENCRYPTION_SECRET, tableCounts, type TestApp } from "../helpers/harness.ts";
 import { SoftwareAuthenticator } from "../../tools/authenticator.ts";
@@ -59,6 +60,19 @@ describe("structured logs", () => {
     }
     expect(requests.map((entry) => entry.route)).toContain(ROUTES.passkeys);
     for (const secret of secrets) expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+  });
+
+  it("labels each request with the route that answered, also when the web app (whose assets match any GET) is served", async () => {
+    t = await createTestApp({}, { webRoot: WEB_ROOT });
+    const browser = t.browser();
+    const { accessToken } = await browser.signUp("alice");
+    await browser.get(ROUTES.me, { bearer: accessToken });
+    await browser.get(ROUTES.me); // refused by requireUser: still the route it was for
+    await browser.get(ROUTES.adminUsers, { bearer: accessToken }); // refused by the admin middleware
+    await browser.get(ROUTES.jwks);
+    await browser.get("/signin");
+    const routes = t.logs.filter((entry) => entry.msg === "request").map((entry) => `${entry.method} ${entry.route} ${entry.status}`);
+    expect(routes.slice(-5)).toEqual(["GET /api/me 200", "GET /api/me 401", "GET /api/admin/users 403", "GET /.well-known/jwks.json 200", "GET /signin 200"]);
   });
 
   it("logs an unexpected failure at error level with its request id, and answers without details", async () => {
