@@ -1,4 +1,4 @@
-// Admin API: users (search, paging, role, block) and the audit log. Admins only.
+// Admin API: users (search, paging, role, block), the audit log, and the OpenID Provider's clients. Admins only.
 import { Hono } from "hono";
 import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
@@ -10,6 +10,7 @@ import type { UserRecord } from "../db/store.ts";
 import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
 import { requireRole } from "../middleware/require-role.ts";
 import { requireUser } from "../middleware/require-user.ts";
+import { registerClient, removeClient, toOidcClient } from "../oidc/clients.ts";
 import { readBody, readQuery, toAuditEvent, toPublicUser } from "./http.ts";
 
 function toAdminUser(user: UserRecord, counts: { passkeyCount: number; liveSessionCount: number }): AdminUser {
@@ -32,6 +33,16 @@ export function adminRoutes(deps: AuthDeps) {
         const user = await changeAccount(deps, { targetId: c.req.param("id"), ...patch, actorId: c.var.auth.userId, context: c.var.requestContext });
         const summary = (await deps.store.users.findSummary(user.id, deps.clock.now().getTime()))!;
         return c.json(toAdminUser(summary, summary));
+      })
+      .get(ROUTES.adminClients, async (c) => c.json((await deps.store.oidc.clients.list()).map(toOidcClient)))
+      // Registering an app that may sign people in, or removing one, takes a fresh passkey proof.
+      .post(ROUTES.adminClients, requireRecentVerification(deps), async (c) => {
+        const input = await readBody(c, OPERATIONS.adminClientCreate.body);
+        return c.json(await registerClient(deps, input, { userId: c.var.auth.userId, context: c.var.requestContext }), 201);
+      })
+      .delete(ROUTES.adminClient, requireRecentVerification(deps), async (c) => {
+        await removeClient(deps, c.req.param("id"), { userId: c.var.auth.userId, context: c.var.requestContext });
+        return c.body(null, 204);
       })
       .get(ROUTES.adminAudit, async (c) => {
         const query = readQuery(c, OPERATIONS.adminAudit.query);

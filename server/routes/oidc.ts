@@ -1,24 +1,19 @@
 // The OpenID Provider over HTTP: its own endpoints (discovery, authorize, token, userinfo,
 // revocation, introspection, end session) answered by oidc-provider on Node's request and
-// response; the API of our sign-in and consent page; the apps a person let in; client
-// registration for admins.
+// response; the API of our sign-in and consent page; the apps a person let in. (Admins register
+// clients through routes/admin.ts.)
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
-import { OPERATIONS } from "../../shared/api.ts";
 import { OIDC_ROUTES, ROUTES } from "../../shared/routes.ts";
 import type { AppAccess, InteractionDetails } from "../../shared/schemas.ts";
 import type { AppEnv } from "../app-env.ts";
 import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { AppError } from "../errors.ts";
-import { requireRecentVerification } from "../middleware/require-recent-verification.ts";
-import { requireRole } from "../middleware/require-role.ts";
 import { requireUser } from "../middleware/require-user.ts";
 import { sameOriginOnly } from "../middleware/same-origin.ts";
-import { registerClient, removeClient, toOidcClient } from "../oidc/clients.ts";
 import { INTERACTION_TTL_SECONDS, PASSKEY_AMR, type OidcProvider } from "../oidc/provider.ts";
-import { readBody } from "./http.ts";
 
 /**
  * Node's request and response under this Hono request, which the provider needs (cookies,
@@ -182,19 +177,6 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
           sessionId: c.var.auth.sessionId,
           detail: { clientId, name: grants[0]!.clientName },
         });
-        return c.body(null, 204);
-      })
-      .use("/api/admin/clients", signedIn, requireRole("admin"))
-      .use("/api/admin/clients/*", signedIn, requireRole("admin"))
-      .get(ROUTES.adminClients, async (c) => c.json((await deps.store.oidc.clients.list()).map(toOidcClient)))
-      // Registering an app that may sign people in, or removing one, takes a fresh passkey proof.
-      .post(ROUTES.adminClients, requireRecentVerification(deps), async (c) => {
-        const input = await readBody(c, OPERATIONS.adminClientCreate.body);
-        const registered = await registerClient(deps, input, { userId: c.var.auth.userId, context: c.var.requestContext });
-        return c.json(registered, 201);
-      })
-      .delete(ROUTES.adminClient, requireRecentVerification(deps), async (c) => {
-        await removeClient(deps, c.req.param("id"), { userId: c.var.auth.userId, context: c.var.requestContext });
         return c.body(null, 204);
       })
   );
