@@ -284,6 +284,19 @@ function buildProvider(deps: OidcDeps): Provider {
       await revokeSession(deps, { sessionId, userId: owner, reason: "app_logout", context: koaRequestContext(ctx as KoaContextWithOIDC) });
     }
   });
+  // A grant oidc-provider revokes itself (a used refresh token presented again, the app revoking
+  // its token, a sign-out from the app) is a security event in the person's activity.
+  provider.on("grant.revoked", (ctx: KoaContextWithOIDC, grantId: string) => {
+    const { entities, route } = ctx.oidc;
+    const token = entities.RefreshToken ?? entities.AuthorizationCode ?? entities.AccessToken;
+    if (!token?.accountId) return;
+    const reason = route === "revocation" ? "revoked_by_app" : route === "end_session_confirm" ? "app_logout" : "token_reuse";
+    recordAuditEvent(deps, koaRequestContext(ctx), {
+      type: "app_access_revoked",
+      userId: token.accountId,
+      detail: { clientId: token.clientId, grantId, reason },
+    }).catch((error: unknown) => deps.log({ level: "error", msg: "audit of a revoked grant failed", ...errorFields(error) }));
+  });
   provider.on("server_error", (_ctx: unknown, error: unknown) => deps.log({ level: "error", msg: "openid provider error", ...errorFields(error) }));
   return provider;
 }

@@ -4,7 +4,7 @@
 // engines (the postgres project includes tests/http).
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as client from "openid-client";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as v from "valibot";
 import { OPERATIONS, type Operation } from "../../shared/api.ts";
 import { OIDC_ROUTES, ROUTES, routePath } from "../../shared/routes.ts";
@@ -317,6 +317,11 @@ describe("refusals the specs require", () => {
     // The thief's replay ended the whole grant: the legitimate successor is dead too.
     expect(await oauthError(client.refreshTokenGrant(config, rotated.refresh_token!))).toBe("invalid_grant");
     expect(await t.store.oidc.listGrantsOfUser(alice.userId)).toEqual([]);
+    // And the person's activity says so.
+    await vi.waitFor(async () => {
+      const events = await t.store.audit.list({ userId: alice.userId, type: "app_access_revoked", limit: 10 });
+      expect(events.map((event) => event.detail.reason)).toEqual(["token_reuse"]);
+    });
   });
 
   it("refuses a blocked person at the sign-in page, at the code exchange, at refresh and at userinfo", async () => {
