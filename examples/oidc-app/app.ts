@@ -2,7 +2,7 @@
 // would: OpenID Connect with openid-client, authorization code + PKCE. It imports nothing of the
 // platform. Its own visitor sessions live in memory (a demo; use your framework's sessions).
 import { randomBytes } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html, raw } from "hono/html";
 import * as client from "openid-client";
@@ -58,10 +58,33 @@ export function createOidcApp(options: OidcAppOptions) {
 </head><body><h1>Demo app</h1>${raw(body)}</body></html>`;
   const json = (value: unknown) => JSON.stringify(value, null, 2).replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+  /**
+   * A refresh, or, when the platform refuses it (invalid_grant: the person removed the app, signed
+   * out everywhere, was blocked...), the end of this visitor's session here.
+   */
+  const refreshOrEnd = async (c: Context, visitor: Visitor, parameters?: Record<string, string>) => {
+    try {
+      return await client.refreshTokenGrant(await config(), visitor.refreshToken, parameters);
+    } catch (error) {
+      if (!(error instanceof client.ResponseBodyError) || error.error !== "invalid_grant") throw error;
+      visitors.delete(getCookie(c, COOKIE) ?? "");
+      deleteCookie(c, COOKIE, { path: "/" });
+      setCookie(c, `${COOKIE}-notice`, "ended", { httpOnly: true, sameSite: "Lax", path: "/" });
+      return undefined;
+    }
+  };
+
   return new Hono()
     .get("/", (c) => {
       const visitor = visitors.get(getCookie(c, COOKIE) ?? "");
-      if (!visitor) return c.html(page(`<p>Signed out.</p><p><a class="button" id="sign-in" href="/login">Sign in with a passkey</a></p>`));
+      if (!visitor) {
+        const ended = getCookie(c, `${COOKIE}-notice`) === "ended";
+        deleteCookie(c, `${COOKIE}-notice`, { path: "/" });
+        const notice = ended
+          ? `<p id="access-ended">The platform ended this app's access (removed, or you signed out everywhere). Sign in again.</p>`
+          : "<p>Signed out.</p>";
+        return c.html(page(`${notice}<p><a class="button" id="sign-in" href="/login">Sign in with a passkey</a></p>`));
+      }
       return c.html(
         page(`<p id="signed-in-as">Signed in as ${json(visitor.userinfo.preferred_username ?? visitor.claims.sub)}</p>
 <h2>ID token claims (validated by openid-client)</h2><pre id="id-token-claims">${json(visitor.claims)}</pre>
@@ -112,14 +135,17 @@ ${visitor.called === undefined ? "" : `<h2>Its answer</h2><pre id="called">${jso
     })
     .post("/refresh", async (c) => {
       const visitor = visitors.get(getCookie(c, COOKIE) ?? "");
-      if (visitor) Object.assign(visitor, keep(await client.refreshTokenGrant(await config(), visitor.refreshToken), visitor));
+      if (!visitor) return c.redirect("/");
+      const refreshed = await refreshOrEnd(c, visitor);
+      if (refreshed) Object.assign(visitor, keep(refreshed, visitor));
       return c.redirect("/");
     })
     .post("/call", async (c) => {
       const visitor = visitors.get(getCookie(c, COOKIE) ?? "");
       if (!visitor || !options.resource) return c.redirect("/");
       // A token for that service alone (its audience), from the refresh token (RFC 8707).
-      const forService = await client.refreshTokenGrant(await config(), visitor.refreshToken, { resource: options.resource });
+      const forService = await refreshOrEnd(c, visitor, { resource: options.resource });
+      if (!forService) return c.redirect("/");
       Object.assign(visitor, keep(forService, visitor));
       const answer = await fetch(new URL("/me", options.resource), { headers: { authorization: `Bearer ${forService.access_token}` } });
       visitor.called = { status: answer.status, body: await answer.json() };

@@ -174,6 +174,16 @@ describe("an app signs its visitor in with a passkey through the platform", () =
       await page.click("#allow");
       await page.waitForURL(`${appOrigin}/`);
       expect(JSON.parse((await page.textContent("#userinfo"))!)).toMatchObject({ preferred_username: "newcomer" });
+
+      // Removing the app's access on the platform's account page ends it in the app at its next refresh.
+      page.on("dialog", (dialog) => void dialog.accept());
+      await page.goto(`${platform.origin}/account`);
+      await accountLoaded(page);
+      await page.click("#apps li[data-client-id] button");
+      await page.waitForSelector("#apps li.muted"); // "No app signs you in…"
+      await page.goto(appOrigin);
+      await page.click("#refresh");
+      await page.waitForSelector("#access-ended");
     } finally {
       await newcomer.close();
     }
