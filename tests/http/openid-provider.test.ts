@@ -318,10 +318,13 @@ describe("refusals the specs require", () => {
     expect(await oauthError(client.refreshTokenGrant(config, rotated.refresh_token!))).toBe("invalid_grant");
     expect(await t.store.oidc.listGrantsOfUser(alice.userId)).toEqual([]);
     // And the person's activity says so.
-    await vi.waitFor(async () => {
-      const events = await t.store.audit.list({ userId: alice.userId, type: "app_access_revoked", limit: 10 });
-      expect(events.map((event) => event.detail.reason)).toEqual(["token_reuse"]);
-    });
+    await vi.waitFor(
+      async () => {
+        const events = await t.store.audit.list({ userId: alice.userId, type: "app_access_revoked", limit: 10 });
+        expect(events.map((event) => event.detail.reason)).toEqual(["token_reuse"]);
+      },
+      { timeout: 5000 },
+    );
   });
 
   it("refuses a blocked person at the sign-in page, at the code exchange, at refresh and at userinfo", async () => {
