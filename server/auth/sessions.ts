@@ -182,10 +182,15 @@ export async function revokeSession(
 }
 
 /** Sign-out: ends the session the refresh token belongs to, whatever state the token is in. */
-export async function endSessionByRefreshToken(deps: AuthDeps, presented: string, context: RequestContext): Promise<void> {
+export async function endSessionByRefreshToken(
+  deps: Pick<AuthDeps, "store" | "clock">,
+  presented: string,
+  context: RequestContext,
+  reason: SessionEndReason = "logout",
+): Promise<void> {
   const found = await deps.store.sessions.findRefreshToken(hashRefreshToken(presented));
   if (!found) return;
-  await revokeSession(deps, { sessionId: found.sessionId, userId: found.user.id, reason: "logout", context });
+  await revokeSession(deps, { sessionId: found.sessionId, userId: found.user.id, reason, context });
 }
 
 export async function revokeAllSessions(

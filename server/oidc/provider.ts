@@ -14,11 +14,11 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Configuration, default as Provider, Grant, KoaContextWithOIDC } from "oidc-provider";
-import { OIDC_ROUTES, PAGES, routePath } from "../../shared/routes.ts";
+import { OIDC_ROUTES, PAGES, REFRESH_COOKIE_NAME, routePath, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps, RequestContext } from "../auth/deps.ts";
 import { hashSecretToken } from "../auth/secrets.ts";
-import { revokeSession } from "../auth/sessions.ts";
+import { endSessionByRefreshToken, revokeSession } from "../auth/sessions.ts";
 import { SIGNING_ALG } from "../auth/signing-keys.ts";
 import { errorFields, type Logger } from "../logger.ts";
 import { storeAdapter } from "./adapter.ts";
@@ -271,17 +271,23 @@ function buildProvider(deps: OidcDeps): Provider {
     return expected.length === presented.length && timingSafeEqual(expected, presented);
   };
 
-  // RP-initiated logout ends the platform session behind the provider session too: otherwise the
-  // next authorization would sign straight back in through it.
+  // RP-initiated logout ends the platform session in that browser too: otherwise the next
+  // authorization would sign straight back in through it. That is the session the app's sign-in
+  // came from, and the one the browser holds now (its refresh cookie comes with the confirmation,
+  // a same-site POST); both cookies are cleared.
   provider.use(async (ctx, next) => {
     await next();
     const oidc = (ctx as KoaContextWithOIDC).oidc;
     const ended = oidc?.session as { uid: string; destroyed?: boolean } | undefined;
     if (oidc?.route !== "end_session_confirm" || !ended?.destroyed) return;
+    const context = koaRequestContext(ctx as KoaContextWithOIDC);
+    const presented = ctx.cookies.get(REFRESH_COOKIE_NAME, { signed: false });
+    if (presented) await endSessionByRefreshToken(deps, presented, context, "app_logout");
     const sessionId = await store.oidc.sessionOfProviderSession(ended.uid);
     const owner = sessionId === null ? null : await store.sessions.findOwner(sessionId);
-    if (sessionId !== null && owner !== null) {
-      await revokeSession(deps, { sessionId, userId: owner, reason: "app_logout", context: koaRequestContext(ctx as KoaContextWithOIDC) });
+    if (sessionId !== null && owner !== null) await revokeSession(deps, { sessionId, userId: owner, reason: "app_logout", context });
+    for (const name of [REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME]) {
+      ctx.append("Set-Cookie", `${name}=; Max-Age=0; Path=/; Secure; SameSite=Strict${name === REFRESH_COOKIE_NAME ? "; HttpOnly" : ""}`);
     }
   });
   // A grant oidc-provider revokes itself (a used refresh token presented again, the app revoking

@@ -72,7 +72,9 @@ export class UserAgent {
 
   async fetch(url: string | URL, init: RequestInit & { bearer?: string } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set("cookie", [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "));
+    const jar = [...this.cookies].map(([name, value]) => `${name}=${value}`);
+    const given = headers.get("cookie"); // a cookie the test adds for this request (the platform's refresh cookie)
+    if (jar.length > 0 || given) headers.set("cookie", [given, ...jar].filter(Boolean).join("; "));
     if (init.bearer) headers.set("authorization", `Bearer ${init.bearer}`);
     if (init.method === "POST") {
       headers.set("origin", this.origin);

@@ -7,7 +7,7 @@ import * as client from "openid-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as v from "valibot";
 import { OPERATIONS, type Operation } from "../../shared/api.ts";
-import { OIDC_ROUTES, ROUTES, routePath } from "../../shared/routes.ts";
+import { OIDC_ROUTES, REFRESH_COOKIE_NAME, ROUTES, routePath } from "../../shared/routes.ts";
 import { startClockedServer, type ClockedServer } from "../helpers/clocked-server.ts";
 import { json } from "../helpers/harness.ts";
 import { APP_REDIRECT_URI, authorizationRequest, discover, InteractionRefused, ProviderPage, registerTestClient, UserAgent } from "../helpers/oidc.ts";
@@ -375,6 +375,34 @@ describe("refusals the specs require", () => {
     expect((await phone.request("DELETE", routePath(ROUTES.session, { id: laptopSession }), { bearer: phoneTokens.accessToken })).status).toBe(204);
     expect(await oauthError(client.refreshTokenGrant(config, onLaptop.tokens.refresh_token!))).toBe("invalid_grant");
     await client.refreshTokenGrant(config, onPhone.tokens.refresh_token!);
+  });
+});
+
+describe("RP-initiated logout", () => {
+  it("signs the person out of the app and of the platform in that browser, the session it signed in with and the one it holds now", async () => {
+    const config = await discover(t.origin, await registerTestClient(t));
+    const alice = await person();
+    const { tokens } = await signInToApp(config, alice);
+    // Signed in again in the same browser since: it holds a newer platform session now.
+    const latest = await alice.browser.signIn();
+    const confirm = await alice.agent.fetch(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }));
+    const form = await confirm.text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)![1]!;
+    const action = /action="([^"]+)"/.exec(form)![1]!;
+    const done = await alice.agent.fetch(action, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${REFRESH_COOKIE_NAME}=${alice.browser.refreshCookie}` },
+      body: new URLSearchParams({ xsrf, logout: "yes" }),
+    });
+    expect(done.status).toBeLessThan(400);
+    expect(done.headers.getSetCookie().some((cookie) => cookie.startsWith(`${REFRESH_COOKIE_NAME}=;`) && /Max-Age=0/.test(cookie))).toBe(true);
+    // Both platform sessions ended; the app's tokens with them.
+    expect((await json(await alice.browser.refresh())).error.code).toBe("session_revoked");
+    expect((await json(await alice.browser.get(ROUTES.me, { bearer: alice.accessToken }))).error.code).toBe("session_revoked");
+    expect((await json(await alice.browser.get(ROUTES.me, { bearer: latest.accessToken }))).error.code).toBe("session_revoked");
+    expect(await oauthError(client.refreshTokenGrant(config, tokens.refresh_token!))).toBe("invalid_grant");
+    const ended = await t.store.audit.list({ userId: alice.userId, type: "session_revoked", limit: 10 });
+    expect(ended.map((event) => event.detail.reason)).toEqual(["app_logout", "app_logout"]);
   });
 });
 
