@@ -13,7 +13,7 @@
 //   has ended by expiry.
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Configuration, default as Provider, Grant, KoaContextWithOIDC } from "oidc-provider";
+import type { Account, Configuration, default as Provider, Grant, KoaContextWithOIDC } from "oidc-provider";
 import { OIDC_ROUTES, PAGES, REFRESH_COOKIE_NAME, routePath, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps, RequestContext } from "../auth/deps.ts";
@@ -39,6 +39,9 @@ export const PASSKEY_AMR = ["pop", "mfa"];
 const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 /** How long an authorization request may wait for the person at our sign-in page. */
 export const INTERACTION_TTL_SECONDS = 600;
+
+/** What findAccount answers: the provider's account, with what the app's access tokens carry. */
+type PlatformAccount = Account & { role: string; sessionId: string | null };
 
 export type OidcDeps = Pick<AuthDeps, "config" | "store" | "clock" | "keys"> & { log: Logger };
 
@@ -71,7 +74,7 @@ export function createOidcProvider(deps: OidcDeps): OidcProvider {
 /** Whether a platform session still backs what was signed in with it: not revoked, not past its absolute expiry, its person not blocked. */
 async function platformSessionLive(deps: OidcDeps, sessionId: string | null): Promise<boolean> {
   if (sessionId === null) return false;
-  const state = await deps.store.sessions.findState(sessionId, "");
+  const state = await deps.store.sessions.findState(sessionId, ""); // no token here, so no key to check
   return state !== null && state.revokedAt === null && state.blockedAt === null && state.expiresAt > deps.clock.now().getTime();
 }
 
@@ -100,11 +103,15 @@ function buildProvider(deps: OidcDeps): Provider {
       if (!user || user.blockedAt !== null) return undefined;
       // A code, refresh token or access token is only as good as the platform session its grant came from.
       const grantId = (token as { grantId?: string } | undefined)?.grantId;
-      if (grantId !== undefined && !(await platformSessionLive(deps, await store.oidc.sessionOfGrant(grantId)))) return undefined;
-      return {
+      const sessionId = grantId === undefined ? null : await store.oidc.sessionOfGrant(grantId);
+      if (grantId !== undefined && !(await platformSessionLive(deps, sessionId))) return undefined;
+      const account: PlatformAccount = {
         accountId: user.id,
-        claims: async () => ({ sub: user.id, name: user.displayName, preferred_username: user.username }),
+        role: user.role,
+        sessionId,
+        claims: () => ({ sub: user.id, name: user.displayName, preferred_username: user.username }),
       };
+      return account;
     },
     // amr and auth_time go in every ID token: how (a passkey) and when the person proved themselves.
     claims: { openid: ["sub", "amr", "auth_time"], profile: ["name", "preferred_username"] },
@@ -158,13 +165,12 @@ function buildProvider(deps: OidcDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     // An app's access token carries what the platform's own do (RFC 9068 plus sid and role), so
     // one verifier (verifier/) accepts both: the platform session it rests on, and the person's role now.
-    async extraTokenClaims(ctx, token) {
-      const grantId = (token as { grantId?: string }).grantId;
-      const sessionId = grantId === undefined ? null : await store.oidc.sessionOfGrant(grantId);
-      const user = await store.users.findById(String((token as { accountId?: string }).accountId));
+    // The account is the one findAccount just read for this token's code or refresh token: no second read.
+    async extraTokenClaims(ctx) {
+      const account = ctx.oidc.entities.Account as PlatformAccount | undefined;
       return {
-        ...(sessionId === null ? {} : { sid: sessionId }),
-        ...(user ? { role: user.role } : {}),
+        ...(account?.sessionId ? { sid: account.sessionId } : {}),
+        ...(account ? { role: account.role } : {}),
         // When the person last proved themselves with a passkey for this grant, as in the ID token.
         auth_time: (ctx.oidc.entities.RefreshToken ?? ctx.oidc.entities.AuthorizationCode)?.authTime,
       };

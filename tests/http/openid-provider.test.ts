@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as v from "valibot";
 import { OPERATIONS, type Operation } from "../../shared/api.ts";
 import { OIDC_ROUTES, REFRESH_COOKIE_NAME, ROUTES, routePath } from "../../shared/routes.ts";
+import { createTokenVerifier } from "../../verifier/index.ts";
 import { startClockedServer, type ClockedServer } from "../helpers/clocked-server.ts";
 import { json } from "../helpers/harness.ts";
 import { APP_REDIRECT_URI, authorizationRequest, discover, InteractionRefused, ProviderPage, registerTestClient, UserAgent } from "../helpers/oidc.ts";
@@ -143,6 +144,11 @@ describe("sign in with passkeys from an app (authorization code + PKCE)", () => 
     });
     expect(payload.sub).toBe(alice.userId);
     expect(protectedHeader.typ).toBe("at+jwt");
+    // Shaped like the platform's own tokens, so the verifier services use accepts it as one.
+    const verifier = createTokenVerifier({ issuer: t.origin, audience: RESOURCE, jwksUri: `${t.origin}${ROUTES.jwks}`, now: () => t.clock.now() });
+    const verified = await verifier.verify(tokens.access_token);
+    expect(verified).toMatchObject({ ok: true, claims: { sub: alice.userId, role: "user", clientId: registered.client.clientId } });
+    expect((verified as { claims: { sid: string } }).claims.sid).toBe((await t.store.oidc.listGrantsOfUser(alice.userId))[0]!.sessionId);
 
     const other = await authorizationRequest(config, { resource: "https://elsewhere.example.test", scope: "openid api" });
     const refused = await alice.agent.authorize(other.url, { accessToken: alice.accessToken });

@@ -1,12 +1,12 @@
 // The OpenID Provider's sign-in and consent page (/oidc/interaction/:uid): an app sent the person
 // here to sign in. A live platform session answers at once (no second ceremony) unless the app
 // asked for a fresh sign-in; then the passkey confirms it. Third-party apps then ask for consent.
-import { WebAuthnAbortService } from "@simplewebauthn/browser";
 import { PAGES, ROUTES, routePath } from "../../../shared/routes.ts";
 import type { InteractionDetails, TokenResponse } from "../../../shared/schemas.ts";
 import { ApiError, fetchOrThrow, readApiError } from "../auth-client.ts";
 import { h, statusLine } from "../dom.ts";
-import { browserSupportsWebAuthnAutofill, CeremonyError, signInWithAutofill, signInWithPasskey, stepUpWithPasskey } from "../passkeys.ts";
+import { passkeySignInForm } from "../passkey-sign-in-form.ts";
+import { stepUpWithPasskey } from "../passkeys.ts";
 import type { Page, PageContext } from "./page.ts";
 
 const SCOPE_WORDS: Record<string, string> = {
@@ -45,51 +45,32 @@ export function authorizePage(ctx: PageContext): Page {
     }
   };
 
+  let signInForm: { dispose(): void } | undefined;
   const showSignIn = (details: InteractionDetails) => {
     title.textContent = `Sign in to ${details.client.name}`;
-    // One sign-in answers the request: an autofill choice being verified holds the button, and
-    // whichever finishes first continues (a second answer would race it to the provider).
-    let busy = false;
+    // One sign-in answers the request: whichever ceremony finishes first continues (a second
+    // answer would race it to the provider).
     let answered = false;
-    const signedIn = async (tokens: TokenResponse) => {
-      if (answered) return;
-      answered = true;
-      ctx.auth.acceptTokens(tokens);
-      try {
-        await continueAs(details);
-      } catch (error) {
-        answered = false;
-        throw error;
-      }
-    };
-    const username = h("input", { id: "username", name: "username", type: "text", autocomplete: "username webauthn", placeholder: "optional" });
-    const button = h("button", { type: "submit", id: "sign-in" }, "Sign in with a passkey");
-    const form = h(
-      "form",
-      {
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          if (busy || answered) return;
-          status.clear();
-          busy = true;
-          button.disabled = true;
-          try {
-            await signedIn(await signInWithPasskey(username.value.trim() || undefined, ctx.flow));
-          } catch (error) {
-            showError(error);
-          } finally {
-            busy = false;
-            button.disabled = false;
-          }
-        },
+    const form = passkeySignInForm({
+      flow: ctx.flow,
+      onSignedIn: async (tokens: TokenResponse) => {
+        if (answered) return;
+        answered = true;
+        ctx.auth.acceptTokens(tokens);
+        try {
+          await continueAs(details);
+        } catch (error) {
+          answered = false;
+          throw error;
+        }
       },
-      h("label", { for: "username" }, "Username"),
-      username,
-      button,
-    );
+      onError: showError,
+      onStart: () => status.clear(),
+    });
+    signInForm = form;
     body.replaceChildren(
       h("p", {}, `${details.client.name} asks you to sign in with your passkey on this platform.`),
-      form,
+      form.element,
       h(
         "p",
         { class: "alt" },
@@ -99,21 +80,6 @@ export function authorizePage(ctx: PageContext): Page {
       ),
       declineButton(),
     );
-    void (async () => {
-      if (!(await browserSupportsWebAuthnAutofill())) return;
-      try {
-        const onChosen = () => {
-          busy = true;
-          button.disabled = true;
-        };
-        if (active) await signedIn(await signInWithAutofill(ctx.flow, { onChosen }));
-      } catch (error) {
-        if (!(error instanceof CeremonyError && error.cancelled)) showError(error);
-      } finally {
-        busy = false;
-        button.disabled = false;
-      }
-    })();
   };
 
   const showSignedIn = (details: InteractionDetails) => {
@@ -187,7 +153,7 @@ export function authorizePage(ctx: PageContext): Page {
     element: h("section", { class: "card", "aria-labelledby": "authorize-title" }, title, body, status.element),
     dispose() {
       active = false;
-      WebAuthnAbortService.cancelCeremony();
+      signInForm?.dispose();
     },
   };
 }
