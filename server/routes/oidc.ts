@@ -12,6 +12,7 @@ import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { AppError } from "../errors.ts";
 import { requireUser } from "../middleware/require-user.ts";
+import { SECURITY_HEADERS } from "../middleware/response-headers.ts";
 import { sameOriginOnly } from "../middleware/same-origin.ts";
 import { INTERACTION_TTL_SECONDS, PASSKEY_AMR, type OidcProvider } from "../oidc/provider.ts";
 
@@ -35,6 +36,8 @@ function issuerRequest(c: Context<AppEnv>, issuer: URL): HttpBindings {
   return env as HttpBindings;
 }
 
+const PROVIDER_PAGES_CSP = "frame-ancestors 'none'";
+
 /** The provider's route a path belongs to (its endpoints take suffixes: /oidc/auth/:uid, /oidc/session/end/confirm): bounded label values. */
 function providerRoute(path: string): string {
   const routes = [ROUTES.openidConfiguration, ...Object.values(OIDC_ROUTES)].sort((a, b) => b.length - a.length);
@@ -49,11 +52,10 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
     const { incoming, outgoing } = nodeBindings(c);
     c.set("routeLabel", providerRoute(c.req.path));
     outgoing.setHeader("X-Request-Id", c.var.requestId);
-    outgoing.setHeader("X-Content-Type-Options", "nosniff");
-    outgoing.setHeader("Referrer-Policy", "no-referrer");
-    // Its pages (sign-out confirmation, errors) are never shown in another site's frame.
-    outgoing.setHeader("X-Frame-Options", "DENY");
-    outgoing.setHeader("Content-Security-Policy", "frame-ancestors 'none'");
+    // Written straight to Node's response, so the middleware's headers are set here too. Its pages
+    // carry their own inline style, and form_post answers an inline script posting to the app:
+    // their policy only keeps them out of other sites' frames.
+    for (const [name, value] of SECURITY_HEADERS) outgoing.setHeader(name, name === "Content-Security-Policy" ? PROVIDER_PAGES_CSP : value);
     await oidc.handle(incoming, outgoing);
     return RESPONSE_ALREADY_SENT;
   };
