@@ -6,7 +6,7 @@ import type { SqliteDb } from "../client.ts";
 import { oidcClients, oidcGrants, oidcPayloads, oidcSessionLinks } from "../schema.ts";
 import { fromClientRow, toClientRow } from "../rows.ts";
 import type { Store } from "../store.ts";
-import { isUniqueViolation, WRITER } from "./shared.ts";
+import { WRITER } from "./shared.ts";
 
 const unexpired = (now: number) => or(isNull(oidcPayloads.expiresAt), gt(oidcPayloads.expiresAt, now));
 const payloadColumns = { id: oidcPayloads.id, payload: oidcPayloads.payload, consumedAt: oidcPayloads.consumedAt };
@@ -80,7 +80,7 @@ export function sqliteOidc(db: SqliteDb): Store["oidc"] {
           db.insert(oidcClients).values(toClientRow(client)).run();
           return true;
         } catch (error) {
-          if (isUniqueViolation(error, "oidc_clients.client_id") || (error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false;
+          if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") return false; // the id is taken
           throw error;
         }
       },
