@@ -81,7 +81,7 @@ export function createOidcApp(options: OidcAppOptions) {
         const ended = getCookie(c, `${COOKIE}-notice`) === "ended";
         deleteCookie(c, `${COOKIE}-notice`, { path: "/" });
         const notice = ended
-          ? `<p id="access-ended">The platform ended this app's access (removed, or you signed out everywhere). Sign in again.</p>`
+          ? `<p id="access-ended">The platform ended this app's access (you signed out there, removed the app, or were blocked). Sign in again.</p>`
           : "<p>Signed out.</p>";
         return c.html(page(`${notice}<p><a class="button" id="sign-in" href="/login">Sign in with a passkey</a></p>`));
       }
