@@ -8,7 +8,7 @@ import { MIGRATIONS_FOLDER } from "../paths.ts";
 import { RESTART_WAL_AT_FRAMES, startCheckpointer, type Checkpointer } from "./checkpointer.ts";
 import * as schema from "./schema.ts";
 
-export type SqliteDb = BetterSQLite3Database<typeof schema>;
+export type SqliteDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 const BUSY_TIMEOUT_MS = 5000;
 const PAGE_BYTES = 4096;

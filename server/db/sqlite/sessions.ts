@@ -1,9 +1,11 @@
 // Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups,
-// rotation (one conditional update in one commit with its audit row), and revocation.
+// rotation (one conditional update with its successor and audit row, group-committed with the other
+// rotations of its event-loop turn), and revocation.
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
+import { groupCommit } from "./group-commit.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
 
 export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessions"] {
@@ -109,6 +111,8 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .where(eq(sessions.id, p("id")))
     .prepare();
 
+  const commitWithTurn = groupCommit(db.$client);
+
   return {
     // One writer transaction: the cap is counted and enforced with no other session created between,
     // and a sign-in's challenge, counter, session, token and events are one commit.
@@ -145,8 +149,10 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       setVerifiedAt.run({ id, now });
     },
     findOwner: async (id) => owner.get({ id })?.userId ?? null,
-    rotate: async ({ presentedId, successor, idleExpiresAt, now, audit }) =>
-      db.transaction(() => {
+    // The hot write: a refresh's steps are all-or-nothing in their savepoint, and committed with
+    // the other refreshes of the same event-loop turn (group-commit.ts).
+    rotate: ({ presentedId, successor, idleExpiresAt, now, audit }) =>
+      commitWithTurn(() => {
         if (markUsed.run({ id: presentedId, now }).changes !== 1) return false;
         insertToken.run(successor);
         touch.run({ id: successor.sessionId, now, idleExpiresAt });

@@ -1,0 +1,95 @@
+// Group commit (server/db/sqlite/group-commit.ts) on a real database file, watched from a second
+// connection: the steps of one event-loop turn are committed together, each before its caller
+// hears back, and a step that throws takes neither its writes nor the other steps with it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, type OpenedDatabase } from "../../server/db/client.ts";
+import { groupCommit } from "../../server/db/sqlite/group-commit.ts";
+
+let dir: string;
+let database: OpenedDatabase;
+let observer: Database.Database;
+
+function open() {
+  dir = mkdtempSync(join(tmpdir(), "group-commit-"));
+  const path = join(dir, "auth.db");
+  database = openDatabase(path);
+  database.sqlite.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE)");
+  observer = new Database(path, { readonly: true });
+  const insert = database.sqlite.prepare("INSERT INTO notes (text) VALUES (?)");
+  const seenByOthers = () => (observer.prepare("SELECT text FROM notes ORDER BY id").all() as { text: string }[]).map((row) => row.text);
+  return { commit: groupCommit(database.sqlite), insert, seenByOthers };
+}
+
+afterEach(async () => {
+  observer?.close();
+  await database?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("group commit", () => {
+  it("commits the steps asked for in one turn in one transaction, before any of them is answered", async () => {
+    const { commit, insert, seenByOthers } = open();
+    const seenDuring: string[][] = [];
+    const steps = ["a", "b", "c"].map((text) =>
+      commit(() => {
+        insert.run(text);
+        seenDuring.push(seenByOthers());
+        return text.toUpperCase();
+      }),
+    );
+    expect(seenByOthers()).toEqual([]); // nothing runs until the turn ends
+    const answered = await Promise.all(steps.map((step) => step.then((value) => ({ value, committed: seenByOthers() }))));
+    // While the batch ran, another connection saw none of it: one transaction, not three.
+    expect(seenDuring).toEqual([[], [], []]);
+    // Every caller hears back only once all three are durable.
+    expect(answered).toEqual(["A", "B", "C"].map((value) => ({ value, committed: ["a", "b", "c"] })));
+  });
+
+  it("rolls back a step that throws, alone: the others of its turn are committed and answered", async () => {
+    const { commit, insert, seenByOthers } = open();
+    const results = await Promise.allSettled([
+      commit(() => insert.run("kept").changes),
+      commit(() => {
+        insert.run("half-done");
+        insert.run("kept"); // UNIQUE violation: this step's first write must go too
+      }),
+      commit(() => insert.run("also kept").changes),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "SQLITE_CONSTRAINT_UNIQUE" });
+    expect(seenByOthers()).toEqual(["kept", "also kept"]);
+  });
+
+  it("starts a new batch for steps asked for after a turn's commit", async () => {
+    const { commit, insert, seenByOthers } = open();
+    await commit(() => insert.run("first"));
+    const seenBySecond = await commit(() => {
+      insert.run("second");
+      return seenByOthers();
+    });
+    expect(seenBySecond).toEqual(["first"]); // the first turn's step was committed on its own
+    expect(seenByOthers()).toEqual(["first", "second"]);
+  });
+
+  it("rejects every step of a batch whose transaction cannot begin, and writes none of them", async () => {
+    const { commit, insert, seenByOthers } = open();
+    const writer = new Database(join(dir, "auth.db"));
+    writer.pragma("busy_timeout = 0");
+    database.sqlite.pragma("busy_timeout = 0");
+    writer.exec("BEGIN IMMEDIATE"); // another process holds the write lock
+    try {
+      const results = await Promise.allSettled([commit(() => insert.run("x")), commit(() => insert.run("y"))]);
+      expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: "SQLITE_BUSY" });
+    } finally {
+      writer.exec("ROLLBACK");
+      writer.close();
+    }
+    expect(seenByOthers()).toEqual([]);
+    expect(await commit(() => insert.run("z").changes)).toBe(1); // and the next turn works again
+  });
+});
