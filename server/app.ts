@@ -9,7 +9,7 @@ import { AppError } from "./errors.ts";
 import { errorFields, jsonLogger, type Logger } from "./logger.ts";
 import { createMetrics, withAuditMetrics } from "./metrics.ts";
 import { observeRequests } from "./middleware/observe.ts";
-import { responseHeaders, SECURITY_HEADERS } from "./middleware/response-headers.ts";
+import { securityHeaders } from "./middleware/response-headers.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
@@ -59,10 +59,9 @@ export function createApp(appDeps: AppDeps) {
 
   app.use(observeRequests({ log, metrics }));
   app.use(requestContext(deps.config.trustProxyHops));
-  app.use(responseHeaders(SECURITY_HEADERS));
+  // API answers get no-store among their own set: tokens and account data never sit in a cache.
+  app.use(securityHeaders());
   for (const prefix of ["/auth/*", "/api/*"]) {
-    // Tokens and account data must never sit in a cache (RFC 6749 §5.1).
-    app.use(prefix, responseHeaders([["Cache-Control", "no-store"]]));
     const tooLarge = () => {
       // The rest of the body is never read: close the connection, or its bytes would be taken
       // for the next request on it.
@@ -109,7 +108,7 @@ export function createApp(appDeps: AppDeps) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toBody(), error.status);
     }
-    log({ level: "error", msg: "unhandled error", requestId: c.var.requestId, method: c.req.method, route: c.req.path, ...errorFields(error) });
+    log({ level: "error", msg: "unhandled error", requestId: c.get("requestId"), method: c.req.method, route: c.req.path, ...errorFields(error) });
     const internal = new AppError("internal");
     return c.json(internal.toBody(), internal.status);
   });

@@ -1,7 +1,14 @@
-// Headers every answer carries: a CSP without inline script, no framing, nosniff, no referrer and
-// the rest of the usual hardening set. They are set before the handler runs, so the answer is
-// built with them; setting headers on a finished answer would make the Node adapter rebuild it as
-// a full fetch Response, which costs more than the rest of a cached-token API call.
+// Headers every answer carries, in two sets. Pages (the web app, and anything else a browser may
+// render) get the document set: a CSP without inline script, no framing, nosniff, no referrer and
+// the rest of the usual hardening set. API answers (/auth/*, /api/*: JSON that no browser renders
+// as a page) get the set OWASP's REST Security Cheat Sheet gives for APIs: no-store (tokens and
+// account data must never sit in a cache, RFC 6749 §5.1), a CSP that allows nothing and no framing,
+// nosniff, HSTS, no referrer, and CORP so that no other site can load them, even without CORS. The
+// document-only headers (COOP, Origin-Agent-Cluster, DNS prefetch, IE's download and XSS filters,
+// Flash's policy files) do nothing on a JSON answer but cost every API call their bytes.
+// They are set before the handler runs, so the answer is built with them; setting headers on a
+// finished answer would make the Node adapter rebuild it as a full fetch Response, which costs more
+// than the rest of a cached-token API call.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 
@@ -17,13 +24,18 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+type HeaderList = readonly (readonly [string, string])[];
+
+const STRICT_TRANSPORT_SECURITY = "max-age=15552000; includeSubDomains";
+
+/** For pages and anything else a browser may render. */
+export const SECURITY_HEADERS: HeaderList = [
   ["Content-Security-Policy", CONTENT_SECURITY_POLICY],
   ["Cross-Origin-Opener-Policy", "same-origin"],
   ["Cross-Origin-Resource-Policy", "same-origin"],
   ["Origin-Agent-Cluster", "?1"],
   ["Referrer-Policy", "no-referrer"],
-  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
+  ["Strict-Transport-Security", STRICT_TRANSPORT_SECURITY],
   ["X-Content-Type-Options", "nosniff"],
   ["X-DNS-Prefetch-Control", "off"],
   ["X-Download-Options", "noopen"],
@@ -32,10 +44,26 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-XSS-Protection", "0"],
 ];
 
-/** Sets `headers` on whatever answer the request gets (handlers may override one). */
-export function responseHeaders(headers: readonly (readonly [string, string])[]) {
+/** For API answers: JSON for scripts, never a page. */
+export const API_HEADERS: HeaderList = [
+  ["Cache-Control", "no-store"],
+  ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
+  ["Cross-Origin-Resource-Policy", "same-origin"],
+  ["Referrer-Policy", "no-referrer"],
+  ["Strict-Transport-Security", STRICT_TRANSPORT_SECURITY],
+  ["X-Content-Type-Options", "nosniff"],
+  ["X-Frame-Options", "DENY"],
+];
+
+/** Path prefixes of the API: their answers get API_HEADERS, everything else SECURITY_HEADERS. */
+export const API_PREFIXES = ["/auth/", "/api/"] as const;
+
+const isApiPath = (path: string) => API_PREFIXES.some((prefix) => path.startsWith(prefix));
+
+/** Sets the answer's header set (handlers may override one), chosen by its path. */
+export function securityHeaders() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    for (const [name, value] of headers) c.header(name, value);
+    for (const [name, value] of isApiPath(c.req.path) ? API_HEADERS : SECURITY_HEADERS) c.header(name, value);
     await next();
   });
 }

@@ -61,6 +61,29 @@ describe("HTTP protocol", () => {
     expect(response.headers.get("referrer-policy")).toBe("no-referrer");
   });
 
+  it("sends API answers the API set, errors included: a CSP that allows nothing, no framing, nosniff, CORP, HSTS, no referrer", async () => {
+    t = await createTestApp();
+    const browser = t.browser();
+    const { accessToken } = await browser.signUp("alice");
+    const answers = [
+      await browser.get(ROUTES.me, { bearer: accessToken }),
+      await browser.get(ROUTES.me),
+      await browser.post(ROUTES.loginOptions, { body: {} }),
+    ];
+    expect(answers.map((response) => response.status)).toEqual([200, 401, 200]);
+    for (const response of answers) {
+      expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      expect(response.headers.get("strict-transport-security")).toContain("max-age=");
+      expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+      // Headers only a rendered page uses are left off.
+      expect(response.headers.get("cross-origin-opener-policy")).toBeNull();
+      expect(response.headers.get("x-xss-protection")).toBeNull();
+    }
+  });
+
   it("sends Cache-Control: no-store on every token response and API answer, errors included", async () => {
     t = await createTestApp();
     const browser = t.browser();
