@@ -32,7 +32,7 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
       route,
       status,
       ms: Math.round(ms * 100) / 100,
-      ip: c.var.requestContext?.ip ?? null,
+      ip: c.get("requestContext")?.ip ?? null,
     });
   });
 }

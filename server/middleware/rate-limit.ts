@@ -67,7 +67,7 @@ export function createRateLimits(
 
 export function rateLimitByIp(limiter: RateLimiter) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    await limiter.hit(addressBlock(c.var.requestContext.ip));
+    await limiter.hit(addressBlock(c.get("requestContext").ip));
     await next();
   });
 }

@@ -9,7 +9,7 @@ import { AppError } from "../errors.ts";
 /** Use after requireUser(): 403 `reauthentication_required` unless the session verified the user in the last few minutes. */
 export function requireRecentVerification(deps: Pick<AuthDeps, "clock">) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!isRecentlyVerified(deps, c.var.auth.verifiedAt)) throw new AppError("reauthentication_required");
+    if (!isRecentlyVerified(deps, c.get("auth").verifiedAt)) throw new AppError("reauthentication_required");
     await next();
   });
 }

@@ -7,7 +7,7 @@ import { AppError } from "../errors.ts";
 /** Use after requireUser(): 403 `forbidden` unless the token's role is one of `roles`. */
 export function requireRole(...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!roles.includes(c.var.auth.role)) throw new AppError("forbidden");
+    if (!roles.includes(c.get("auth").role)) throw new AppError("forbidden");
     await next();
   });
 }

@@ -1,5 +1,5 @@
 // Bearer authentication: verifies the access token, checks its session is still live (not
-// revoked, expired or blocked), and sets c.var.auth with the user's current role.
+// revoked, expired or blocked), and sets c.get("auth") with the user's current role.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import type { AuthDeps } from "../auth/deps.ts";

@@ -13,9 +13,9 @@ export function accountRoutes(deps: AuthDeps) {
   return (
     new Hono<AppEnv>()
       // requireUser read the user with the session: one storage read for the whole request.
-      .get(ROUTES.me, signedIn, (c) => c.json(toPublicUser(c.var.auth.user)))
+      .get(ROUTES.me, signedIn, (c) => c.json(toPublicUser(c.get("auth").user)))
       .get(ROUTES.myActivity, signedIn, async (c) => {
-        const events = await deps.store.audit.list({ userId: c.var.auth.userId, limit: ACTIVITY_LIMIT });
+        const events = await deps.store.audit.list({ userId: c.get("auth").userId, limit: ACTIVITY_LIMIT });
         return c.json(events.map(toAuditEvent));
       })
   );

@@ -30,7 +30,7 @@ export function adminRoutes(deps: AuthDeps) {
       // A stolen admin token must not be enough to mint an admin or lock people out: a fresh passkey proof is.
       .patch(ROUTES.adminUser, requireRecentVerification(deps), async (c) => {
         const patch = await readBody(c, OPERATIONS.adminUser.body);
-        const user = await changeAccount(deps, { targetId: c.req.param("id"), ...patch, actorId: c.var.auth.userId, context: c.var.requestContext });
+        const user = await changeAccount(deps, { targetId: c.req.param("id"), ...patch, actorId: c.get("auth").userId, context: c.get("requestContext") });
         const summary = (await deps.store.users.findSummary(user.id, deps.clock.now().getTime()))!;
         return c.json(toAdminUser(summary, summary));
       })
@@ -38,10 +38,10 @@ export function adminRoutes(deps: AuthDeps) {
       // Registering an app that may sign people in, or removing one, takes a fresh passkey proof.
       .post(ROUTES.adminClients, requireRecentVerification(deps), async (c) => {
         const input = await readBody(c, OPERATIONS.adminClientCreate.body);
-        return c.json(await registerClient(deps, input, { userId: c.var.auth.userId, context: c.var.requestContext }), 201);
+        return c.json(await registerClient(deps, input, { userId: c.get("auth").userId, context: c.get("requestContext") }), 201);
       })
       .delete(ROUTES.adminClient, requireRecentVerification(deps), async (c) => {
-        await removeClient(deps, c.req.param("id"), { userId: c.var.auth.userId, context: c.var.requestContext });
+        await removeClient(deps, c.req.param("id"), { userId: c.get("auth").userId, context: c.get("requestContext") });
         return c.body(null, 204);
       })
       .get(ROUTES.adminAudit, async (c) => {

@@ -16,7 +16,7 @@ export function passkeyLoginRoutes(deps: RouteDeps) {
     })
     .post(ROUTES.loginVerify, async (c) => {
       const response = await readBody(c, OPERATIONS.loginVerify.body);
-      const session = await finishLogin(deps, response, c.var.requestContext);
+      const session = await finishLogin(deps, response, c.get("requestContext"));
       return respondWithSession(c, deps, session);
     });
 }

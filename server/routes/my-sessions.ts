@@ -13,7 +13,7 @@ export function mySessionsRoutes(deps: AuthDeps) {
   const signedIn = requireUser(deps);
   return new Hono<AppEnv>()
     .get(ROUTES.sessions, signedIn, async (c) => {
-      const sessions = await deps.store.sessions.listLiveForUser(c.var.auth.userId, deps.clock.now().getTime());
+      const sessions = await deps.store.sessions.listLiveForUser(c.get("auth").userId, deps.clock.now().getTime());
       return c.json(
         sessions.map(
           (s): SessionInfo => ({
@@ -23,7 +23,7 @@ export function mySessionsRoutes(deps: AuthDeps) {
             expiresAt: new Date(Math.min(s.idleExpiresAt, s.expiresAt)).toISOString(),
             userAgent: s.userAgent,
             ip: s.ip,
-            current: s.id === c.var.auth.sessionId,
+            current: s.id === c.get("auth").sessionId,
             passkey: s.passkeyId === null ? null : { id: s.passkeyId, name: s.passkeyName ?? "" },
           }),
         ),
@@ -33,10 +33,10 @@ export function mySessionsRoutes(deps: AuthDeps) {
       const id = c.req.param("id");
       // One rule with sign out everywhere: ending another session needs a fresh passkey proof,
       // or a thief at an unlocked screen could end the owner's other sessions one at a time.
-      if (id !== c.var.auth.sessionId && !isRecentlyVerified(deps, c.var.auth.verifiedAt)) throw new AppError("reauthentication_required");
+      if (id !== c.get("auth").sessionId && !isRecentlyVerified(deps, c.get("auth").verifiedAt)) throw new AppError("reauthentication_required");
       // Another user's session is answered exactly like a missing one.
-      if ((await deps.store.sessions.findOwner(id)) !== c.var.auth.userId) throw new AppError("not_found", { message: "No such session." });
-      await revokeSession(deps, { sessionId: id, userId: c.var.auth.userId, reason: "revoked_by_user", context: c.var.requestContext });
+      if ((await deps.store.sessions.findOwner(id)) !== c.get("auth").userId) throw new AppError("not_found", { message: "No such session." });
+      await revokeSession(deps, { sessionId: id, userId: c.get("auth").userId, reason: "revoked_by_user", context: c.get("requestContext") });
       return c.body(null, 204);
     });
 }

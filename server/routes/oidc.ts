@@ -30,7 +30,7 @@ function issuerRequest(c: Context<AppEnv>, issuer: URL): HttpBindings {
   headers.host = issuer.host;
   headers["x-forwarded-host"] = issuer.host;
   headers["x-forwarded-proto"] = issuer.protocol.slice(0, -1);
-  const ip = c.var.requestContext?.ip;
+  const ip = c.get("requestContext")?.ip;
   if (ip) headers["x-forwarded-for"] = ip;
   else delete headers["x-forwarded-for"];
   return env as HttpBindings;
@@ -51,7 +51,7 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
   const toProvider = async (c: Context<AppEnv>) => {
     const { incoming, outgoing } = nodeBindings(c);
     c.set("routeLabel", providerRoute(c.req.path));
-    outgoing.setHeader("X-Request-Id", c.var.requestId);
+    outgoing.setHeader("X-Request-Id", c.get("requestId"));
     // Written straight to Node's response, so the middleware's headers are set here too. Its pages
     // carry their own inline style, and form_post answers an inline script posting to the app:
     // their policy only keeps them out of other sites' frames.
@@ -108,7 +108,7 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
       .post(ROUTES.interactionLogin, signedIn, async (c) => {
         const interaction = await interactionOf(c);
         if (interaction.prompt.name !== "login") throw new AppError("invalid_request", { message: "This request is not asking to sign in." });
-        const { verifiedAt, userId, sessionId } = c.var.auth;
+        const { verifiedAt, userId, sessionId } = c.get("auth");
         const { params, prompt } = interaction;
         const now = deps.clock.now().getTime();
         // prompt=login: the passkey must have been used after the request began (iat is in whole
@@ -126,11 +126,11 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
       .post(ROUTES.interactionConsent, signedIn, async (c) => {
         const interaction = await interactionOf(c);
         if (interaction.prompt.name !== "consent") throw new AppError("invalid_request", { message: "This request is not asking for consent." });
-        if (interaction.session?.accountId !== c.var.auth.userId) throw new AppError("forbidden", { message: "Sign in as the person this request is for." });
+        if (interaction.session?.accountId !== c.get("auth").userId) throw new AppError("forbidden", { message: "Sign in as the person this request is for." });
         const provider = oidc.current();
         const clientId = String(interaction.params.client_id);
         const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
-        const grant = existing ?? new provider.Grant({ accountId: c.var.auth.userId, clientId });
+        const grant = existing ?? new provider.Grant({ accountId: c.get("auth").userId, clientId });
         const details = interaction.prompt.details as {
           missingOIDCScope?: string[];
           missingOIDCClaims?: string[];
@@ -140,10 +140,10 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
         if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
         for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(" "));
         const grantId = await grant.save();
-        await recordAuditEvent(deps, c.var.requestContext, {
+        await recordAuditEvent(deps, c.get("requestContext"), {
           type: "app_authorized",
-          userId: c.var.auth.userId,
-          sessionId: c.var.auth.sessionId,
+          userId: c.get("auth").userId,
+          sessionId: c.get("auth").sessionId,
           detail: { clientId, scopes: details.missingOIDCScope ?? [], resources: Object.keys(details.missingResourceScopes ?? {}) },
         });
         return finish(c, { consent: { grantId } }, true);
@@ -155,7 +155,7 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
       // Everything else under /oidc/ is the provider's.
       .all("/oidc/*", async (c, next) => (c.req.path.startsWith("/oidc/interaction/") ? next() : toProvider(c)))
       .get(ROUTES.apps, signedIn, async (c) => {
-        const grants = await deps.store.oidc.listGrantsOfUser(c.var.auth.userId);
+        const grants = await deps.store.oidc.listGrantsOfUser(c.get("auth").userId);
         const byClient = new Map<string, AppAccess>();
         for (const grant of grants) {
           const app = byClient.get(grant.clientId);
@@ -170,13 +170,13 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
       })
       .delete(ROUTES.app, signedIn, async (c) => {
         const clientId = c.req.param("clientId");
-        const grants = (await deps.store.oidc.listGrantsOfUser(c.var.auth.userId)).filter((grant) => grant.clientId === clientId);
+        const grants = (await deps.store.oidc.listGrantsOfUser(c.get("auth").userId)).filter((grant) => grant.clientId === clientId);
         if (grants.length === 0) throw new AppError("not_found", { message: "This app has no access to your account." });
         for (const grant of grants) await deps.store.oidc.revokeGrant(grant.grantId);
-        await recordAuditEvent(deps, c.var.requestContext, {
+        await recordAuditEvent(deps, c.get("requestContext"), {
           type: "app_access_revoked",
-          userId: c.var.auth.userId,
-          sessionId: c.var.auth.sessionId,
+          userId: c.get("auth").userId,
+          sessionId: c.get("auth").sessionId,
           detail: { clientId, name: grants[0]!.clientName },
         });
         return c.body(null, 204);

@@ -18,7 +18,7 @@ export function passkeyRoutes(deps: AuthDeps) {
   return (
     new Hono<AppEnv>()
       .get(ROUTES.passkeys, signedIn, async (c) => {
-        const user = await deps.store.users.findById(c.var.auth.userId);
+        const user = await deps.store.users.findById(c.get("auth").userId);
         if (!user) throw new AppError("session_revoked");
         const passkeys = await deps.store.passkeys.listForUser(user.id);
         const list: PasskeyList = { passkeys: passkeys.map(toPasskeyInfo), rpId: deps.config.rpId, userHandle: user.webauthnUserId };
@@ -26,21 +26,21 @@ export function passkeyRoutes(deps: AuthDeps) {
       })
       // A passkey added is a way into the account that outlives every session: only with a recent
       // verification, so a stolen access token or an unlocked screen cannot plant one.
-      .post(ROUTES.passkeyOptions, signedIn, recentlyVerified, async (c) => c.json(await startPasskeyAddition(deps, c.var.auth.userId)))
+      .post(ROUTES.passkeyOptions, signedIn, recentlyVerified, async (c) => c.json(await startPasskeyAddition(deps, c.get("auth").userId)))
       .post(ROUTES.passkeyVerify, signedIn, recentlyVerified, async (c) => {
         const response = await readBody(c, OPERATIONS.passkeyVerify.body);
-        const { userId, sessionId } = c.var.auth;
-        return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.var.requestContext }), 201);
+        const { userId, sessionId } = c.get("auth");
+        return c.json(await finishPasskeyAddition(deps, { response, userId, sessionId, context: c.get("requestContext") }), 201);
       })
       .patch(ROUTES.passkey, signedIn, async (c) => {
         const { name } = await readBody(c, OPERATIONS.renamePasskey.body);
-        const { userId, sessionId } = c.var.auth;
-        await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.var.requestContext });
+        const { userId, sessionId } = c.get("auth");
+        await renamePasskey(deps, { passkeyId: c.req.param("id"), name, userId, sessionId, context: c.get("requestContext") });
         return c.body(null, 204);
       })
       .delete(ROUTES.passkey, signedIn, recentlyVerified, async (c) => {
-        const { userId, sessionId } = c.var.auth;
-        await deletePasskey(deps, { passkeyId: c.req.param("id"), userId, sessionId, context: c.var.requestContext });
+        const { userId, sessionId } = c.get("auth");
+        await deletePasskey(deps, { passkeyId: c.req.param("id"), userId, sessionId, context: c.get("requestContext") });
         return c.body(null, 204);
       })
   );

@@ -17,7 +17,7 @@ export function recoveryRoutes(deps: RouteDeps) {
     .post(ROUTES.recover, async (c) => {
       const { username, code } = await readBody(c, OPERATIONS.recover.body);
       await limitRecovery(deps.rateLimits, username);
-      return c.json(await redeemRecoveryCode(deps, { username, code, context: c.var.requestContext }));
+      return c.json(await redeemRecoveryCode(deps, { username, code, context: c.get("requestContext") }));
     })
     .post(ROUTES.recoverOptions, async (c) => {
       const { recoveryToken } = await readBody(c, OPERATIONS.recoverOptions.body);
@@ -25,12 +25,12 @@ export function recoveryRoutes(deps: RouteDeps) {
     })
     .post(ROUTES.recoverVerify, async (c) => {
       const { recoveryToken, credential } = await readBody(c, OPERATIONS.recoverVerify.body);
-      const session = await finishRecovery(deps, { recoveryToken, response: credential, context: c.var.requestContext });
+      const session = await finishRecovery(deps, { recoveryToken, response: credential, context: c.get("requestContext") });
       return respondWithSession(c, deps, session);
     })
-    .get(ROUTES.recoveryCodes, signedIn, async (c) => c.json({ remaining: await deps.store.recovery.countUnusedCodes(c.var.auth.userId) }))
+    .get(ROUTES.recoveryCodes, signedIn, async (c) => c.json({ remaining: await deps.store.recovery.countUnusedCodes(c.get("auth").userId) }))
     .post(ROUTES.recoveryCodes, signedIn, requireRecentVerification(deps), async (c) => {
-      const recoveryCodes = await issueRecoveryCodes(deps, { userId: c.var.auth.userId, context: c.var.requestContext });
+      const recoveryCodes = await issueRecoveryCodes(deps, { userId: c.get("auth").userId, context: c.get("requestContext") });
       return c.json({ recoveryCodes });
     });
 }

@@ -16,7 +16,7 @@ export function registrationRoutes(deps: RouteDeps) {
     })
     .post(ROUTES.registerVerify, async (c) => {
       const response = await readBody(c, OPERATIONS.registerVerify.body);
-      const { session, recoveryCodes } = await finishRegistration(deps, response, c.var.requestContext);
+      const { session, recoveryCodes } = await finishRegistration(deps, response, c.get("requestContext"));
       // Shown to the person once, right after sign-up; only their HMACs are kept.
       return respondWithSession(c, deps, session, { extra: { recoveryCodes } });
     });

@@ -23,7 +23,7 @@ export function sessionLifecycleRoutes(deps: AuthDeps) {
         const presented = readRefreshCookie(c);
         if (!presented) throw new AppError("refresh_token_missing");
         try {
-          return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.var.requestContext), { audience });
+          return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.get("requestContext")), { audience });
         } catch (error) {
           // A refused token is dead for good: drop it so the browser stops sending it.
           if (error instanceof AppError) clearRefreshCookie(c);
@@ -32,12 +32,12 @@ export function sessionLifecycleRoutes(deps: AuthDeps) {
       })
       .post(ROUTES.logout, async (c) => {
         const presented = readRefreshCookie(c);
-        if (presented) await endSessionByRefreshToken(deps, presented, c.var.requestContext);
+        if (presented) await endSessionByRefreshToken(deps, presented, c.get("requestContext"));
         clearRefreshCookie(c);
         return c.body(null, 204);
       })
       .post(ROUTES.logoutAll, requireUser(deps), requireRecentVerification(deps), async (c) => {
-        await revokeAllSessions(deps, { userId: c.var.auth.userId, reason: "logout_all", context: c.var.requestContext });
+        await revokeAllSessions(deps, { userId: c.get("auth").userId, reason: "logout_all", context: c.get("requestContext") });
         clearRefreshCookie(c);
         return c.body(null, 204);
       })

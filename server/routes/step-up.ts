@@ -11,11 +11,11 @@ import { readBody } from "./http.ts";
 export function stepUpRoutes(deps: AuthDeps) {
   const signedIn = requireUser(deps);
   return new Hono<AppEnv>()
-    .post(ROUTES.stepUpOptions, signedIn, async (c) => c.json(await startStepUp(deps, c.var.auth.userId)))
+    .post(ROUTES.stepUpOptions, signedIn, async (c) => c.json(await startStepUp(deps, c.get("auth").userId)))
     .post(ROUTES.stepUpVerify, signedIn, async (c) => {
       const response = await readBody(c, OPERATIONS.stepUpVerify.body);
-      const { userId, sessionId } = c.var.auth;
-      await finishStepUp(deps, { response, userId, sessionId, context: c.var.requestContext });
+      const { userId, sessionId } = c.get("auth");
+      await finishStepUp(deps, { response, userId, sessionId, context: c.get("requestContext") });
       return c.body(null, 204);
     });
 }
