@@ -34,7 +34,8 @@ const TARGETS = {
   postgresMeVsSqlite: 0.7,
   postgresRefreshVsRawRotation: 0.6,
   protectedVsExpress: 2.5,
-  protectedVsRawCrypto: 0.9,
+  /** Issue 15: no regression from where /api/me stood (1.2× when it was filed; issue 7 asked 0.9×). */
+  protectedVsRawCrypto: 1.2,
   refreshVsRawRefresh: 0.5,
   /** Open-loop refresh p99 at half its own closed-loop peak: at most max(this, 1.5 × the raw refresh's p99 at that rate). */
   openLoopP99FloorMs: 15,
