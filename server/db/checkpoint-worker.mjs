@@ -6,6 +6,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
 const { path, intervalMs, restartAtFrames, busyTimeoutMs } = workerData;
+/** PASSIVE passes one tick may make to catch up with the writer before it restarts the log. */
+const CATCH_UP_PASSES = 8;
+/** Pages new since the last pass few enough for RESTART to copy while it holds writers. */
+const FEW_FRAMES = 64;
 
 /** Errors are sent as text: better-sqlite3's error class loses its message crossing threads. */
 const report = (error) => parentPort.postMessage({ type: "error", message: `${error?.code ?? "error"}: ${error?.message ?? error}` });
@@ -24,11 +28,21 @@ const checkpoint = (mode) => db.pragma(`wal_checkpoint(${mode})`)[0];
 
 function tick() {
   try {
-    // PASSIVE never waits for the writer; under steady writes it cannot reach the log's end, so
-    // the log would never start over. Past the limit, RESTART makes the next write begin the log
-    // anew: it holds writers only while copying what the last PASSIVE left.
-    const { log } = checkpoint("PASSIVE");
-    if (log >= restartAtFrames) checkpoint("RESTART");
+    let { log } = checkpoint("PASSIVE");
+    if (log < restartAtFrames) return;
+    // Long enough to start over. PASSIVE never waits for the writer, and under steady writes it
+    // cannot reach the log's end, so the log would never start over by itself; RESTART makes the
+    // next write begin it anew, but holds writers while it copies what is left. So passes first
+    // copy what came in during the pass before, until one finds only a few new pages: the
+    // RESTART that follows holds writers for those pages and a sync, not for a tick's worth.
+    for (let pass = 1; pass < CATCH_UP_PASSES; pass++) {
+      const next = checkpoint("PASSIVE");
+      if (next.log < log) return; // a writer found it all copied and started the log over itself
+      const fresh = next.log - log;
+      log = next.log;
+      if (fresh <= FEW_FRAMES) break;
+    }
+    checkpoint("RESTART");
   } catch (error) {
     // SQLITE_BUSY past the timeout: the next tick tries again. Anything else the server logs.
     if (error?.code !== "SQLITE_BUSY") report(error);

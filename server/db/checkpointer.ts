@@ -3,10 +3,11 @@
 // better-sqlite3 being synchronous, every request waits. So the server's connection turns them
 // off and a worker thread runs them on a connection of its own (server/db/checkpoint-worker.mjs).
 // Measured here on refresh rotations written back to back in process: 1.7-1.9k/s with p99
-// 17-20 ms inline, 2.5-2.6k/s with p99 1.5 ms this way. The price: when the WAL is restarted
-// under such saturating writes, the one commit that meets it waits up to ~150 ms (inline: ~30 ms
-// every 1000 pages). Durability is unchanged: a commit is as durable as synchronous=NORMAL makes
-// it before any checkpoint runs.
+// 17-20 ms inline, 2.5-2.6k/s with p99 1.5 ms this way. The price: restarting the log holds
+// writers for a few milliseconds (the pages the last pass left, and a sync); the refresh path's
+// group commit (sqlite/group-commit.ts) waits for that outside SQLite, so the event loop never
+// sleeps in SQLite's busy handler. Durability is unchanged: a commit is as durable as
+// synchronous=NORMAL makes it before any checkpoint runs.
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { PROJECT_ROOT } from "../paths.ts";
@@ -17,7 +18,7 @@ export const CHECKPOINT_INTERVAL_MS = 100;
 /**
  * A WAL this long (in pages; 32 MiB of 4 KiB pages) is restarted from its beginning, briefly
  * holding writers, so that steady writes cannot grow it without bound: about once a second of
- * refreshes at full load here, where SQLite's own checkpoints held them every 1000 pages.
+ * refreshes at 1,200/s here, where SQLite's own checkpoints held them every 1000 pages.
  */
 export const RESTART_WAL_AT_FRAMES = 8192;
 

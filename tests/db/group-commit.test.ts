@@ -75,12 +75,12 @@ describe("group commit", () => {
     expect(seenByOthers()).toEqual(["first", "second"]);
   });
 
-  it("rejects every step of a batch whose transaction cannot begin, and writes none of them", async () => {
-    const { commit, insert, seenByOthers } = open();
+  it("rejects every step of a batch whose transaction cannot begin in the connection's busy timeout, and writes none of them", async () => {
+    const { insert, seenByOthers } = open();
+    database.sqlite.pragma("busy_timeout = 50");
+    const commit = groupCommit(database.sqlite); // waits for the lock as long as its connection would
     const writer = new Database(join(dir, "auth.db"));
-    writer.pragma("busy_timeout = 0");
-    database.sqlite.pragma("busy_timeout = 0");
-    writer.exec("BEGIN IMMEDIATE"); // another process holds the write lock
+    writer.exec("BEGIN IMMEDIATE"); // another process holds the write lock, past that timeout
     try {
       const results = await Promise.allSettled([commit(() => insert.run("x")), commit(() => insert.run("y"))]);
       expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
@@ -91,5 +91,26 @@ describe("group commit", () => {
     }
     expect(seenByOthers()).toEqual([]);
     expect(await commit(() => insert.run("z").changes)).toBe(1); // and the next turn works again
+  });
+
+  it("waits for a write lock taken elsewhere without holding up the event loop, then commits", async () => {
+    const { commit, insert, seenByOthers } = open(); // busy timeout 5 s, as the server's
+    const writer = new Database(join(dir, "auth.db"));
+    writer.exec("BEGIN IMMEDIATE"); // the checkpointer restarting the WAL, or another process writing
+    const order: string[] = [];
+    const first = commit(() => insert.run("first")).then(() => order.push("first committed"));
+    // Inside SQLite's busy handler the whole event loop would sleep until the lock came free:
+    // these timers would fire only after the commit.
+    const ticks = (async () => {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      order.push("event loop ran");
+    })();
+    await ticks;
+    const second = commit(() => insert.run("second")).then(() => order.push("second committed")); // joins the waiting batch
+    writer.exec("COMMIT");
+    writer.close();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["event loop ran", "first committed", "second committed"]);
+    expect(seenByOthers()).toEqual(["first", "second"]);
   });
 });

@@ -6,7 +6,12 @@
 // BEGIN/COMMIT run once. Each step still commits before its caller hears back, so durability is
 // unchanged; and a step that throws rolls back its own savepoint alone, so one failing request
 // never takes the others in its batch down with it. A failure of the transaction itself (the disk,
-// a busy file past its timeout) rejects every step of the batch: none of them was written.
+// a write lock held past the connection's busy timeout) rejects every step of the batch: none of them was written.
+//
+// The batch never waits for the write lock inside SQLite: a busy timeout there sleeps the whole
+// event loop in SQLite's busy handler (1, 2, 5, 10 ms…), so every request queues behind it. When the
+// lock is taken (the WAL checkpointer restarting the log, or another process writing), the batch is
+// tried again a millisecond later, new steps joining it, while the event loop serves everything else.
 import type Database from "better-sqlite3";
 
 interface Pending {
@@ -19,8 +24,14 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export type GroupCommit = <T>(step: () => T) => Promise<T>;
 
+/** How long a batch that met a taken write lock waits before trying again. */
+const RETRY_MS = 1;
+
+/** `sqlite`'s own busy timeout is how long a batch may wait for the write lock in all. */
 export function groupCommit(sqlite: Database.Database): GroupCommit {
   let pending: Pending[] = [];
+  /** When the batch now pending first met a taken write lock (null: it has not). */
+  let waitingSince: number | null = null;
   // better-sqlite3's transaction functions nest as savepoints inside an open transaction.
   const inSavepoint = sqlite.transaction((step: () => unknown) => step());
   const commitAll = sqlite.transaction((batch: Pending[]) =>
@@ -32,18 +43,36 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
       }
     }),
   );
+  const busyTimeout = sqlite.pragma("busy_timeout", { simple: true }) as number;
+  const waitInSqlite = sqlite.prepare(`PRAGMA busy_timeout = ${busyTimeout}`);
+  const neverWaitInSqlite = sqlite.prepare("PRAGMA busy_timeout = 0");
 
   const flush = () => {
     const batch = pending;
     pending = [];
     let outcomes: Outcome[];
     try {
-      // IMMEDIATE: it writes from its first statement, and another process may hold the same file.
-      outcomes = commitAll.immediate(batch);
+      neverWaitInSqlite.run();
+      try {
+        // IMMEDIATE: it writes from its first statement, and another process may hold the same file.
+        outcomes = commitAll.immediate(batch);
+      } finally {
+        waitInSqlite.run();
+      }
     } catch (error) {
+      // BEGIN found the write lock taken: nothing ran. Try again soon, unless that has been going on too long.
+      const now = performance.now();
+      waitingSince ??= now;
+      if ((error as { code?: string }).code === "SQLITE_BUSY" && now - waitingSince < busyTimeout) {
+        pending = batch.concat(pending);
+        setTimeout(flush, RETRY_MS);
+        return;
+      }
+      waitingSince = null;
       for (const item of batch) item.reject(error);
       return;
     }
+    waitingSince = null;
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
@@ -53,6 +82,7 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
 
   return <T>(step: () => T) =>
     new Promise<T>((resolve, reject) => {
+      // While a batch waits for the lock, its retry is scheduled already: this step joins it.
       if (pending.length === 0) setImmediate(flush);
       pending.push({ step, resolve: resolve as (value: unknown) => void, reject });
     });
