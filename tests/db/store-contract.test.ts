@@ -232,6 +232,29 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(await b.challenges.consume(inserted[0]!)).toBeNull();
   });
 
+  it("rotates the tokens of many sessions asked for in one turn, each once with its audit row, and a token presented twice in that turn once", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const sessions = await Promise.all(Array.from({ length: 5 }, () => openSession(a, alice.id, key.id)));
+    const rotation = (first: { id: string }, sessionId: string, later = 0) => ({
+      presentedId: first.id,
+      successor: token(sessionId, first.id),
+      idleExpiresAt: NOW + HOUR + later,
+      now: NOW + later,
+      audit: { type: "token_refreshed" as const, userId: alice.id, sessionId, detail: { n: later }, createdAt: NOW + later },
+    });
+    const rotations = sessions.map(({ id, first }, i) => rotation(first, id, i + 1));
+    const twice = rotation(sessions[0]!.first, sessions[0]!.id, 100); // the first session's token again, in the same turn
+    const rotated = await Promise.all([...rotations, twice].map((input) => a.sessions.rotate(input)));
+    expect(rotated).toEqual([true, true, true, true, true, false]);
+    for (const [i, input] of rotations.entries()) {
+      const successor = await b.sessions.findRefreshToken(input.successor.tokenHash);
+      expect([successor?.parentId, successor?.usedAt, successor?.session.idleExpiresAt]).toEqual([input.presentedId, null, NOW + HOUR + i + 1]);
+    }
+    expect(await b.sessions.findRefreshToken(twice.successor.tokenHash)).toBeNull();
+    const events = await b.audit.list({ type: "token_refreshed", limit: 10 });
+    expect(events.map((event) => event.detail.n).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("rotates a refresh token once however many instances try at once, leaving one successor", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
     const { first } = await openSession(a, alice.id, key.id);

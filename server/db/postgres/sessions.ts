@@ -1,12 +1,24 @@
 // Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
-// lookups, rotation (one statement: one round trip, one commit, its audit row included), and
-// revocation.
+// lookups, rotation (one statement: one round trip, one commit, its audit row included, for all the
+// rotations of an event-loop turn), and revocation.
 import { and, count, eq, sql } from "drizzle-orm";
 import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import { endOidcStateOfSessions } from "./oidc.ts";
-import { auditRow, deleteChallenge, isLive, liveSessionIdsOfUser, lockUser, recordPasskeyUse, revokeSessions, userColumns, writeAudit } from "./shared.ts";
+import { perTurn } from "./per-turn.ts";
+import {
+  auditRow,
+  deleteChallenge,
+  isLockConflict,
+  isLive,
+  liveSessionIdsOfUser,
+  lockUser,
+  recordPasskeyUse,
+  revokeSessions,
+  userColumns,
+  writeAudit,
+} from "./shared.ts";
 
 const p = sql.placeholder;
 
@@ -30,6 +42,44 @@ function successorStatement(gate: ReturnType<typeof sql>, input: { successor: Ne
       SELECT ${a.type}::text, ${a.userId}::text, ${a.sessionId}::text, ${a.ip}::text, ${a.userAgent}::text, ${a.detail}::text, ${a.createdAt}::bigint
       FROM gate RETURNING id)
     SELECT count(*)::int AS n FROM gate`;
+}
+
+type Rotation = Parameters<Store["sessions"]["rotate"]>[0];
+
+/**
+ * Several rotations in one statement, for each input row what successorStatement does for one:
+ * the gate marks its presented token used only if it is still unused, and only the rows that
+ * passed insert their successor, move their session's idle expiry and write their audit event.
+ * Two rows presenting the same token pass the gate once. Returns the inputs (by index) that passed.
+ */
+function rotationsStatement(rotations: Rotation[]) {
+  const column = <T>(pick: (rotation: Rotation, i: number) => T) => sql.param(rotations.map(pick));
+  const audits = rotations.map((rotation) => auditRow(rotation.audit));
+  const auditColumn = <T>(pick: (row: (typeof audits)[number]) => T) => sql.param(audits.map(pick));
+  return sql`WITH input AS (
+      SELECT * FROM unnest(
+        ${column((_, i) => i)}::int[], ${column((r) => r.presentedId)}::text[], ${column((r) => r.now)}::bigint[], ${column((r) => r.idleExpiresAt)}::bigint[],
+        ${column((r) => r.successor.id)}::text[], ${column((r) => r.successor.sessionId)}::text[], ${column((r) => r.successor.tokenHash)}::text[],
+        ${column((r) => r.successor.createdAt)}::bigint[],
+        ${auditColumn((a) => a.type)}::text[], ${auditColumn((a) => a.userId)}::text[], ${auditColumn((a) => a.sessionId)}::text[],
+        ${auditColumn((a) => a.ip)}::text[], ${auditColumn((a) => a.userAgent)}::text[], ${auditColumn((a) => a.detail)}::text[],
+        ${auditColumn((a) => a.createdAt)}::bigint[]
+      ) AS i(n, presented_id, now, idle_expires_at, successor_id, session_id, token_hash, created_at,
+             a_type, a_user_id, a_session_id, a_ip, a_user_agent, a_detail, a_created_at)),
+    gate AS (
+      UPDATE refresh_tokens t SET used_at = i.now FROM input i
+      WHERE t.id = i.presented_id AND t.used_at IS NULL RETURNING i.n),
+    passed AS (SELECT input.* FROM input JOIN gate USING (n)),
+    successor AS (
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
+      SELECT successor_id, session_id, token_hash, presented_id, created_at FROM passed RETURNING id),
+    touched AS (
+      UPDATE sessions s SET last_used_at = passed.now, idle_expires_at = passed.idle_expires_at
+      FROM passed WHERE s.id = passed.session_id RETURNING s.id),
+    audited AS (
+      INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, detail, created_at)
+      SELECT a_type, a_user_id, a_session_id, a_ip, a_user_agent, a_detail, a_created_at FROM passed RETURNING id)
+    SELECT n FROM gate`;
 }
 
 export function postgresSessions(db: PostgresDb): Store["sessions"] {
@@ -73,6 +123,17 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .where(eq(sessions.id, p("id")))
     .prepare("session_state");
   const rowsChanged = (result: unknown) => ((result as { rows: { n: number }[] }).rows[0]?.n ?? 0) === 1;
+  // Gate: the presented token marked used, only if it is still unused.
+  const rotateOne = async ({ presentedId, ...rest }: Rotation) =>
+    rowsChanged(
+      await db.execute(
+        successorStatement(sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint WHERE id = ${presentedId}::text AND used_at IS NULL RETURNING id`, rest),
+      ),
+    );
+  const rotateMany = async (rotations: Rotation[]) => {
+    const won = new Set(((await db.execute(rotationsStatement(rotations))) as unknown as { rows: { n: number }[] }).rows.map((row) => row.n));
+    return rotations.map((_, i) => won.has(i));
+  };
 
   return {
     // The user's row is locked first: sessions opened at once for one user queue, and each
@@ -125,16 +186,9 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       await db.update(sessions).set({ verifiedAt: now }).where(eq(sessions.id, id));
     },
     findOwner: async (id) => (await db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, id)))[0]?.userId ?? null,
-    // Gate: the presented token marked used, only if it is still unused.
-    rotate: async ({ presentedId, ...rest }) =>
-      rowsChanged(
-        await db.execute(
-          successorStatement(
-            sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint WHERE id = ${presentedId}::text AND used_at IS NULL RETURNING id`,
-            rest,
-          ),
-        ),
-      ),
+    // The rotations asked for in one event-loop turn go as one statement (one round trip, one
+    // commit); each is gated on its own presented token, as rotateOne is.
+    rotate: perTurn({ runBatch: rotateMany, runOne: rotateOne, retryAlone: isLockConflict }),
     revoke: async (sessionId, reason, now) => db.transaction(async (tx) => (await revokeSessions(tx, [sessionId], reason, now)).length === 1),
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(async (tx) => {

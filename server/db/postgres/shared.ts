@@ -22,6 +22,12 @@ export const userColumns = {
 
 export const isLive = (now: number) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), gt(sessions.idleExpiresAt, now));
 
+/** PostgreSQL gave up on a statement for the locks it met: deadlock_detected or serialization_failure. */
+export function isLockConflict(error: unknown): boolean {
+  const { code } = ((error as { cause?: unknown }).cause ?? error) as { code?: string };
+  return code === "40P01" || code === "40001";
+}
+
 /** PostgreSQL's unique_violation on `constraint`. */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const e = (error as { cause?: unknown }).cause ?? error;
