@@ -93,6 +93,23 @@ describe("group commit", () => {
     expect(await commit(() => insert.run("z").changes)).toBe(1); // and the next turn works again
   });
 
+  it("leaves its connection's busy timeout as it found it, for every other write, whether or not a batch met a taken lock", async () => {
+    const { commit, insert } = open();
+    const busyTimeout = () => database.sqlite.pragma("busy_timeout", { simple: true });
+    expect(busyTimeout()).toBe(5000); // openDatabase's
+    await commit(() => insert.run("free"));
+    expect(busyTimeout()).toBe(5000);
+    const writer = new Database(join(dir, "auth.db"));
+    writer.exec("BEGIN IMMEDIATE");
+    const waiting = commit(() => insert.run("after a wait"));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // it has met the lock at least once
+    expect(busyTimeout()).toBe(5000);
+    writer.exec("COMMIT");
+    writer.close();
+    await waiting;
+    expect(busyTimeout()).toBe(5000);
+  });
+
   it("waits for a write lock taken elsewhere without holding up the event loop, then commits", async () => {
     const { commit, insert, seenByOthers } = open(); // busy timeout 5 s, as the server's
     const writer = new Database(join(dir, "auth.db"));

@@ -44,20 +44,20 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
     }),
   );
   const busyTimeout = sqlite.pragma("busy_timeout", { simple: true }) as number;
-  const waitInSqlite = sqlite.prepare(`PRAGMA busy_timeout = ${busyTimeout}`);
-  const neverWaitInSqlite = sqlite.prepare("PRAGMA busy_timeout = 0");
+  // Not prepared once: SQLite applies a busy_timeout pragma when it compiles it, not when it runs.
+  const setBusyTimeout = (ms: number) => sqlite.pragma(`busy_timeout = ${ms}`);
 
   const flush = () => {
     const batch = pending;
     pending = [];
     let outcomes: Outcome[];
     try {
-      neverWaitInSqlite.run();
+      setBusyTimeout(0);
       try {
         // IMMEDIATE: it writes from its first statement, and another process may hold the same file.
         outcomes = commitAll.immediate(batch);
       } finally {
-        waitInSqlite.run();
+        setBusyTimeout(busyTimeout); // every other write of this connection still waits as it should
       }
     } catch (error) {
       // BEGIN found the write lock taken: nothing ran. Try again soon, unless that has been going on too long.
