@@ -4,9 +4,9 @@ import { eq, lt, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { challenges } from "../schema.ts";
 import type { Store } from "../store.ts";
-import { p } from "./shared.ts";
+import { p, type SqliteShared } from "./shared.ts";
 
-export function sqliteChallenges(db: SqliteDb): Store["challenges"] {
+export function sqliteChallenges(db: SqliteDb, shared: SqliteShared): Store["challenges"] {
   const insert = db
     .insert(challenges)
     .values({
@@ -43,13 +43,12 @@ export function sqliteChallenges(db: SqliteDb): Store["challenges"] {
   const count = db.select({ n: sql<number>`count(*)` }).from(challenges).prepare();
 
   return {
-    insert: async (challenge, { now, maxPending }) => {
-      db.transaction(() => {
+    insert: (challenge, { now, maxPending }) =>
+      shared.commit(() => {
         deleteExpired.run({ now });
         insert.run(challenge);
         trim.run({ maxPending });
-      });
-    },
+      }),
     consume: async (challenge) => consume.get({ challenge }) ?? null,
     find: async (challenge) => byValue.get({ challenge }) ?? null,
     count: async () => count.get()?.n ?? 0,

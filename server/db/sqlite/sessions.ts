@@ -5,7 +5,6 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
-import { groupCommit } from "./group-commit.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
 
 export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessions"] {
@@ -111,13 +110,12 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .where(eq(sessions.id, p("id")))
     .prepare();
 
-  const commitWithTurn = groupCommit(db.$client);
-
   return {
-    // One writer transaction: the cap is counted and enforced with no other session created between,
-    // and a sign-in's challenge, counter, session, token and events are one commit.
-    create: async (session, token, { maxPerUser, now, audit, assertion }) =>
-      db.transaction((): SessionCreated => {
+    // One write step (group-committed with the turn's others): the cap is counted and enforced with
+    // no other session created between, and a sign-in's challenge, counter, session, token and
+    // events are committed together.
+    create: (session, token, { maxPerUser, now, audit, assertion }) =>
+      shared.commit((): SessionCreated => {
         if (assertion) {
           // Returning (not throwing) commits what was done: a used challenge stays used.
           if (!shared.deleteChallenge(assertion.challenge)) return { outcome: "challenge_not_found" };
@@ -137,7 +135,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
           for (const id of evicted) shared.writeAudit(audit.evicted(id));
         }
         return { outcome: "created", evicted };
-      }, WRITER),
+      }),
     findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
     findState: async (id, kid) => {
       const row = state.get({ id, kid }) as (Omit<SessionState, "keyRevoked"> & { keyRevoked: number }) | undefined;
@@ -152,7 +150,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     // The hot write: a refresh's steps are all-or-nothing in their savepoint, and committed with
     // the other refreshes of the same event-loop turn (group-commit.ts).
     rotate: ({ presentedId, successor, idleExpiresAt, now, audit }) =>
-      commitWithTurn(() => {
+      shared.commit(() => {
         if (markUsed.run({ id: presentedId, now }).changes !== 1) return false;
         insertToken.run(successor);
         touch.run({ id: successor.sessionId, now, idleExpiresAt });

@@ -5,6 +5,7 @@ import type { SessionEndReason } from "../../../shared/audit-events.ts";
 import type { SqliteDb } from "../client.ts";
 import { auditEvents, challenges, passkeys, sessions, users } from "../schema.ts";
 import type { AuditEventInput, PasskeyUse, PasskeyUseOutcome } from "../store.ts";
+import { type GroupCommit, groupCommit } from "./group-commit.ts";
 import { endOidcStateOfSession } from "./oidc.ts";
 
 export const p = sql.placeholder;
@@ -33,8 +34,14 @@ export function isUniqueViolation(error: unknown, column: string): boolean {
   return e?.code === "SQLITE_CONSTRAINT_UNIQUE" && (e.message ?? "").includes(column);
 }
 
-/** Statements other aggregates run inside their own transactions. */
+/** Statements other aggregates run inside their own transactions, and the connection's group commit. */
 export interface SqliteShared {
+  /**
+   * Runs a write step in the group commit of this event-loop turn (group-commit.ts): the hot
+   * writes (refresh, sign-in) go through it, so they share commits under load and never put the
+   * event loop to sleep waiting for the write lock.
+   */
+  commit: GroupCommit;
   writeAudit(event: AuditEventInput): void;
   /** The user's live sessions, newest first. */
   liveSessionIdsOfUser(userId: string, now: number): string[];
@@ -90,6 +97,7 @@ export function prepareShared(db: SqliteDb): SqliteShared {
     .where(eq(passkeys.id, p("id")))
     .prepare();
   return {
+    commit: groupCommit(db.$client),
     deleteChallenge: (challenge) => deleteChallenge.run({ challenge }).changes === 1,
     passkeyExists: (id) => passkeyExists.get({ id }) !== undefined,
     recordPasskeyUse: (id, use) => {

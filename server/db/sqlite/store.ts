@@ -18,7 +18,7 @@ export function createSqliteStore(db: SqliteDb): Store {
   const shared = prepareShared(db);
   return {
     users: sqliteUsers(db, shared),
-    challenges: sqliteChallenges(db),
+    challenges: sqliteChallenges(db, shared),
     passkeys: sqlitePasskeys(db, shared),
     recovery: sqliteRecovery(db),
     sessions: sqliteSessions(db, shared),
