@@ -14,7 +14,7 @@ export function perTurn<I, O>(options: {
     if (batch.length === 1) return options.runOne(batch[0]!.item).then(batch[0]!.resolve, batch[0]!.reject);
     try {
       const outcomes = await options.runBatch(batch.map((entry) => entry.item));
-      batch.forEach((entry, i) => entry.resolve(outcomes[i]!));
+      for (const [i, entry] of batch.entries()) entry.resolve(outcomes[i]!);
     } catch (error) {
       for (const entry of batch) {
         if (options.retryAlone(error)) options.runOne(entry.item).then(entry.resolve, entry.reject);
