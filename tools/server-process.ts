@@ -7,8 +7,12 @@ import { fileURLToPath } from "node:url";
 import { spawnListening } from "./listening.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** `npm start`'s own command line (after "node"), read from package.json: one source for both. */
-const START_ARGS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
+/** `npm start`'s own command line, read from package.json (one source for both): its leading VAR=value settings, then node's arguments. */
+const START_WORDS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+const START_ENV = Object.fromEntries(
+  START_WORDS.filter((word, i) => /^\w+=/.test(word) && START_WORDS.slice(0, i).every((w) => /^\w+=/.test(w))).map((word) => word.split("=", 2)),
+);
+const START_ARGS = START_WORDS.slice(START_WORDS.indexOf("node") + 1);
 
 export interface ServerProcess {
   origin: string;
@@ -35,6 +39,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       HOST: "localhost",
       DATABASE_URL: `file:${join(dataDir, "auth.db")}`,
       RATE_LIMIT_PER_MINUTE: "0",
+      ...START_ENV,
       ...env,
     },
   });
