@@ -303,9 +303,10 @@ export interface Store {
     /** The owner of a session, or null when there is no such session. */
     findOwner(sessionId: string): Promise<string | null>;
     /**
-     * Marks `presentedId` used and stores its successor, only if it was still unused; false if it
-     * was not. The audit event is written in the same transaction: one commit per refresh, and no
-     * refresh without its event.
+     * Marks `presentedId` used and stores its successor, only if it was still unused and its
+     * session is not revoked; false (nothing written) otherwise. The audit event is written in the
+     * same transaction: no refresh without its event. Rotations asked for in one event-loop turn
+     * may share one commit; each resolves once its own is committed.
      */
     rotate(input: { presentedId: string; successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }): Promise<boolean>;
     /** Revokes a live session; false if it was already ended. */

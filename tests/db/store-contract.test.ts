@@ -255,6 +255,24 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     expect(events.map((event) => event.detail.n).sort()).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("does not rotate a token whose session was revoked after the token was looked up, alone or in a turn's batch", async () => {
+    const { user: alice, passkey: key } = await signedUp(a);
+    const revoked = await openSession(a, alice.id, key.id);
+    const live = await openSession(a, alice.id, key.id);
+    expect((await a.sessions.findRefreshToken(revoked.first.tokenHash))?.session.revokedAt).toBeNull(); // looked up while live
+    expect(await b.sessions.revoke(revoked.id, "logout", NOW)).toBe(true); // then revoked, by another instance
+    const rotation = ({ id, first }: { id: string; first: { id: string } }) => ({
+      presentedId: first.id,
+      successor: token(id, first.id),
+      idleExpiresAt: NOW + HOUR,
+      now: NOW,
+      audit,
+    });
+    expect(await a.sessions.rotate(rotation(revoked))).toBe(false);
+    expect(await Promise.all([a.sessions.rotate(rotation(revoked)), a.sessions.rotate(rotation(live))])).toEqual([false, true]);
+    expect((await b.sessions.findRefreshToken(revoked.first.tokenHash))?.usedAt).toBeNull(); // nothing written for it
+  });
+
   it("rotates a refresh token once however many instances try at once, leaving one successor", async () => {
     const { user: alice, passkey: key } = await signedUp(a);
     const { first } = await openSession(a, alice.id, key.id);

@@ -47,6 +47,12 @@ function successorStatement(gate: ReturnType<typeof sql>, input: { successor: Ne
 type Rotation = Parameters<Store["sessions"]["rotate"]>[0];
 
 /**
+ * The rotation gate's second condition, on the token row `t`: its session not revoked, so that a
+ * revocation committed between the token's lookup and the rotation leaves nothing to rotate.
+ */
+const SESSION_NOT_REVOKED = sql`EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id AND s.revoked_at IS NULL)`;
+
+/**
  * Several rotations in one statement, for each input row what successorStatement does for one:
  * the gate marks its presented token used only if it is still unused, and only the rows that
  * passed insert their successor, move their session's idle expiry and write their audit event.
@@ -68,7 +74,7 @@ function rotationsStatement(rotations: Rotation[]) {
              a_type, a_user_id, a_session_id, a_ip, a_user_agent, a_detail, a_created_at)),
     gate AS (
       UPDATE refresh_tokens t SET used_at = i.now FROM input i
-      WHERE t.id = i.presented_id AND t.used_at IS NULL RETURNING i.n),
+      WHERE t.id = i.presented_id AND t.used_at IS NULL AND ${SESSION_NOT_REVOKED} RETURNING i.n),
     passed AS (SELECT input.* FROM input JOIN gate USING (n)),
     successor AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
@@ -123,11 +129,15 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .where(eq(sessions.id, p("id")))
     .prepare("session_state");
   const rowsChanged = (result: unknown) => ((result as { rows: { n: number }[] }).rows[0]?.n ?? 0) === 1;
-  // Gate: the presented token marked used, only if it is still unused.
+  // Gate: the presented token marked used, only if it is still unused and its session not revoked.
   const rotateOne = async ({ presentedId, ...rest }: Rotation) =>
     rowsChanged(
       await db.execute(
-        successorStatement(sql`UPDATE refresh_tokens SET used_at = ${rest.now}::bigint WHERE id = ${presentedId}::text AND used_at IS NULL RETURNING id`, rest),
+        successorStatement(
+          sql`UPDATE refresh_tokens t SET used_at = ${rest.now}::bigint
+            WHERE t.id = ${presentedId}::text AND t.used_at IS NULL AND ${SESSION_NOT_REVOKED} RETURNING t.id`,
+          rest,
+        ),
       ),
     );
   const rotateMany = async (rotations: Rotation[]) => {

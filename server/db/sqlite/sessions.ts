@@ -98,11 +98,19 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .from(sessions)
     .where(eq(sessions.id, p("id")))
     .prepare();
-  // Conditional on "unused": of two rotations of one token, one changes the row.
+  // Conditional on "unused": of two rotations of one token, one changes the row. And on "its
+  // session not revoked": a revocation committed between the token's lookup and this commit (in
+  // the same turn, before the group commit ran) leaves nothing to rotate.
   const markUsed = db
     .update(refreshTokens)
     .set({ usedAt: sql`${p("now")}` })
-    .where(and(eq(refreshTokens.id, p("id")), isNull(refreshTokens.usedAt)))
+    .where(
+      and(
+        eq(refreshTokens.id, p("id")),
+        isNull(refreshTokens.usedAt),
+        sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.id} = ${refreshTokens.sessionId} AND ${sessions.revokedAt} IS NULL)`,
+      ),
+    )
     .prepare();
   const touch = db
     .update(sessions)
