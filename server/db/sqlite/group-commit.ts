@@ -6,7 +6,8 @@
 // BEGIN/COMMIT run once. Each step still commits before its caller hears back, so durability is
 // unchanged; and a step that throws rolls back its own savepoint alone, so one failing request
 // never takes the others in its batch down with it. A failure of the transaction itself (the disk,
-// a write lock held past the connection's busy timeout) rejects every step of the batch: none of them was written.
+// a write lock held past the connection's busy timeout) rejects every step of the batch: none of
+// them was written.
 //
 // The batch never waits for the write lock inside SQLite: a busy timeout there sleeps the whole
 // event loop in SQLite's busy handler (1, 2, 5, 10 ms…), so every request queues behind it. When the
@@ -60,7 +61,7 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
         setBusyTimeout(busyTimeout); // every other write of this connection still waits as it should
       }
     } catch (error) {
-      // BEGIN found the write lock taken: nothing ran. Try again soon, unless that has been going on too long.
+      // BEGIN found the write lock taken: nothing ran. Try again soon, unless it has waited too long.
       const now = performance.now();
       waitingSince ??= now;
       if ((error as { code?: string }).code === "SQLITE_BUSY" && now - waitingSince < busyTimeout) {
