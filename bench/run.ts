@@ -74,10 +74,21 @@ async function withServerCpu(pid: number, load: () => Promise<autocannon.Result>
 
 /** Runs `once` RUNS times and keeps the run with the median request rate. */
 async function medianRun(once: () => Promise<HttpResult>): Promise<HttpResult> {
-  const results: HttpResult[] = [];
-  for (let i = 0; i < RUNS; i++) results.push(await once());
-  const rate = median(results.map((r) => r.requestsPerSecond));
-  return results.find((r) => r.requestsPerSecond === rate)!;
+  return (await interleaved({ once }, byRate)).once;
+}
+
+const byRate = (r: HttpResult) => r.requestsPerSecond;
+
+/**
+ * Runs each scenario RUNS times, interleaved round by round (a, b, c, a, b, c, …) so that all of
+ * them meet the same machine as it drifts, and keeps each one's median run by `key`.
+ */
+async function interleaved<K extends string, R>(scenarios: Record<K, () => Promise<R>>, key: (result: R) => number): Promise<Record<K, R>> {
+  const names = Object.keys(scenarios) as K[];
+  const runs = Object.fromEntries(names.map((name) => [name, [] as R[]])) as Record<K, R[]>;
+  for (let i = 0; i < RUNS; i++) for (const name of names) runs[name].push(await scenarios[name]());
+  const pick = (results: R[]) => results.find((r) => key(r) === median(results.map(key)))!;
+  return Object.fromEntries(names.map((name) => [name, pick(runs[name])])) as Record<K, R>;
 }
 
 function toResult(result: autocannon.Result): Omit<HttpResult, "serverCpuUsPerRequest"> {
@@ -178,25 +189,28 @@ async function ourRefreshCookies(server: ServerProcess, accounts: SoftwareAuthen
 
 /**
  * Ours and the raw refresh, closed loop, interleaved run by run (ours, raw, ours, raw, …) so both
- * meet the same machine; each side's median run. Then both open loop at half of our peak.
+ * meet the same machine; each side's median run. Then both open loop at half of our peak, also
+ * interleaved, each side's run with the median p99.
  */
 async function refreshAgainstRaw(server: ServerProcess, accounts: SoftwareAuthenticator[], raw: { origin: string; pid: number }) {
-  const ours: HttpResult[] = [];
-  const rawRuns: HttpResult[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    ours.push(await refreshLoad(server.pid, server.origin, await ourRefreshCookies(server, accounts)));
-    rawRuns.push(await refreshLoad(raw.pid, raw.origin, await rawRefreshCookies(raw.origin)));
-  }
-  const pick = (runs: HttpResult[]) => runs.find((r) => r.requestsPerSecond === median(runs.map((x) => x.requestsPerSecond)))!;
-  const closed = { ours: pick(ours), raw: pick(rawRuns) };
+  const closed = await interleaved(
+    {
+      ours: async () => refreshLoad(server.pid, server.origin, await ourRefreshCookies(server, accounts)),
+      raw: async () => refreshLoad(raw.pid, raw.origin, await rawRefreshCookies(raw.origin)),
+    },
+    byRate,
+  );
   const rate = Math.round(closed.ours.requestsPerSecond / 2);
   const openLoop = (origin: string, cookies: string[]) =>
-    openLoopRefresh({ url: `${origin}${ROUTES.refresh}`, cookieName: REFRESH_COOKIE_NAME, cookies, rate, seconds: DURATION_SECONDS * 2 });
-  console.log(`POST /auth/refresh open loop at ${rate}/s (half our peak), ours then raw …`);
-  const open = {
-    ours: await openLoop(server.origin, await ourRefreshCookies(server, accounts)),
-    raw: await openLoop(raw.origin, await rawRefreshCookies(raw.origin)),
-  };
+    openLoopRefresh({ url: `${origin}${ROUTES.refresh}`, cookieName: REFRESH_COOKIE_NAME, cookies, rate, seconds: DURATION_SECONDS });
+  console.log(`POST /auth/refresh open loop at ${rate}/s (half our peak), ours and raw interleaved …`);
+  const open = await interleaved(
+    {
+      ours: async () => openLoop(server.origin, await ourRefreshCookies(server, accounts)),
+      raw: async () => openLoop(raw.origin, await rawRefreshCookies(raw.origin)),
+    },
+    (r) => r.p99Ms,
+  );
   return { closed, open };
 }
 
@@ -308,12 +322,15 @@ async function main() {
     const rawRefresh = await startBaseline("raw-refresh.ts", { ISSUER: server.origin });
     baselines.push(rawHttp.child, express.child, rawRefresh.child);
 
-    console.log("GET /api/me …");
-    const me = await medianRun(() => getWithToken(server.pid, `${server.origin}${ROUTES.me}`, token));
-    console.log("node:http + node:crypto …");
-    const raw = await medianRun(() => getWithToken(rawHttp.pid, rawHttp.url, token));
-    console.log("Express + jsonwebtoken …");
-    const peer = await medianRun(() => getWithToken(express.pid, express.url, token));
+    console.log("GET /api/me, node:http + node:crypto, Express + jsonwebtoken, interleaved …");
+    const { me, raw, peer } = await interleaved(
+      {
+        me: () => getWithToken(server.pid, `${server.origin}${ROUTES.me}`, token),
+        raw: () => getWithToken(rawHttp.pid, rawHttp.url, token),
+        peer: () => getWithToken(express.pid, express.url, token),
+      },
+      byRate,
+    );
     console.log("POST /auth/refresh, and the raw refresh (node:http + better-sqlite3 + node:crypto), interleaved …");
     const refreshes = await refreshAgainstRaw(server, accounts, rawRefresh);
     const refresh = refreshes.closed.ours;
