@@ -1,23 +1,19 @@
 // Batches per event-loop turn: the calls made during one turn are handed, together, to `runBatch`
 // at its end (setImmediate), which answers all of them in one round trip. A batch that lost a lock
 // conflict as a whole (`retryAlone`: a deadlock with another instance's batch taking the same rows
-// in another order) runs each call again alone; any other failure is every call's.
-export function perTurn<I, O>(options: {
-  runBatch: (items: I[]) => Promise<O[]>;
-  runOne: (item: I) => Promise<O>;
-  retryAlone: (error: unknown) => boolean;
-}): (item: I) => Promise<O> {
+// in another order) runs each call again as a batch of its own; any other failure is every call's.
+export function perTurn<I, O>(options: { runBatch: (items: I[]) => Promise<O[]>; retryAlone: (error: unknown) => boolean }): (item: I) => Promise<O> {
   let pending: { item: I; resolve(value: O): void; reject(error: unknown): void }[] = [];
+  const runOne = async (item: I) => (await options.runBatch([item]))[0]!;
   const flush = async () => {
     const batch = pending;
     pending = [];
-    if (batch.length === 1) return options.runOne(batch[0]!.item).then(batch[0]!.resolve, batch[0]!.reject);
     try {
       const outcomes = await options.runBatch(batch.map((entry) => entry.item));
       for (const [i, entry] of batch.entries()) entry.resolve(outcomes[i]!);
     } catch (error) {
       for (const entry of batch) {
-        if (options.retryAlone(error)) options.runOne(entry.item).then(entry.resolve, entry.reject);
+        if (batch.length > 1 && options.retryAlone(error)) runOne(entry.item).then(entry.resolve, entry.reject);
         else entry.reject(error);
       }
     }

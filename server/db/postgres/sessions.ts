@@ -2,7 +2,7 @@
 // lookups, rotation (one statement: one round trip, one commit, its audit row included, for all the
 // rotations of an event-loop turn), and revocation.
 import { and, count, eq, sql } from "drizzle-orm";
-import type { AuditEventInput, NewRefreshToken, RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
+import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import { endOidcStateOfSessions } from "./oidc.ts";
@@ -22,28 +22,6 @@ import {
 
 const p = sql.placeholder;
 
-/**
- * The statement that, for each row of `gate` (a CTE that changed the token it guards), inserts
- * the successor, moves the session's idle expiry and writes the audit event. Data-modifying CTEs
- * run in one statement: all of it happens, or (no gate row) none of it.
- */
-function successorStatement(gate: ReturnType<typeof sql>, input: { successor: NewRefreshToken; idleExpiresAt: number; now: number; audit: AuditEventInput }) {
-  const { successor: s, audit } = input;
-  const a = auditRow(audit);
-  return sql`WITH gate AS (${gate}),
-    successor AS (
-      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, created_at)
-      SELECT ${s.id}::text, ${s.sessionId}::text, ${s.tokenHash}::text, ${s.parentId}::text, ${s.createdAt}::bigint FROM gate RETURNING id),
-    touched AS (
-      UPDATE sessions SET last_used_at = ${input.now}::bigint, idle_expires_at = ${input.idleExpiresAt}::bigint
-      WHERE id = ${s.sessionId}::text AND EXISTS (SELECT 1 FROM gate) RETURNING id),
-    audited AS (
-      INSERT INTO audit_events (type, user_id, session_id, ip, user_agent, detail, created_at)
-      SELECT ${a.type}::text, ${a.userId}::text, ${a.sessionId}::text, ${a.ip}::text, ${a.userAgent}::text, ${a.detail}::text, ${a.createdAt}::bigint
-      FROM gate RETURNING id)
-    SELECT count(*)::int AS n FROM gate`;
-}
-
 type Rotation = Parameters<Store["sessions"]["rotate"]>[0];
 
 /**
@@ -53,9 +31,10 @@ type Rotation = Parameters<Store["sessions"]["rotate"]>[0];
 const SESSION_NOT_REVOKED = sql`EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id AND s.revoked_at IS NULL)`;
 
 /**
- * Several rotations in one statement, for each input row what successorStatement does for one:
- * the gate marks its presented token used only if it is still unused, and only the rows that
- * passed insert their successor, move their session's idle expiry and write their audit event.
+ * Rotations, one or many, in one statement (one round trip, one commit): the gate marks each
+ * presented token used only if it is still unused and its session not revoked, and only the rows
+ * that passed insert their successor, move their session's idle expiry and write their audit
+ * event. Data-modifying CTEs run as one statement: for each row all of it happens, or none.
  * Two rows presenting the same token pass the gate once. Returns the inputs (by index) that passed.
  */
 function rotationsStatement(rotations: Rotation[]) {
@@ -128,18 +107,6 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, p("id")))
     .prepare("session_state");
-  const rowsChanged = (result: unknown) => ((result as { rows: { n: number }[] }).rows[0]?.n ?? 0) === 1;
-  // Gate: the presented token marked used, only if it is still unused and its session not revoked.
-  const rotateOne = async ({ presentedId, ...rest }: Rotation) =>
-    rowsChanged(
-      await db.execute(
-        successorStatement(
-          sql`UPDATE refresh_tokens t SET used_at = ${rest.now}::bigint
-            WHERE t.id = ${presentedId}::text AND t.used_at IS NULL AND ${SESSION_NOT_REVOKED} RETURNING t.id`,
-          rest,
-        ),
-      ),
-    );
   const rotateMany = async (rotations: Rotation[]) => {
     const won = new Set(((await db.execute(rotationsStatement(rotations))) as unknown as { rows: { n: number }[] }).rows.map((row) => row.n));
     return rotations.map((_, i) => won.has(i));
@@ -196,9 +163,8 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       await db.update(sessions).set({ verifiedAt: now }).where(eq(sessions.id, id));
     },
     findOwner: async (id) => (await db.select({ userId: sessions.userId }).from(sessions).where(eq(sessions.id, id)))[0]?.userId ?? null,
-    // The rotations asked for in one event-loop turn go as one statement (one round trip, one
-    // commit); each is gated on its own presented token, as rotateOne is.
-    rotate: perTurn({ runBatch: rotateMany, runOne: rotateOne, retryAlone: isLockConflict }),
+    // The rotations asked for in one event-loop turn go as one statement, each gated on its own token.
+    rotate: perTurn({ runBatch: rotateMany, retryAlone: isLockConflict }),
     revoke: async (sessionId, reason, now) => db.transaction(async (tx) => (await revokeSessions(tx, [sessionId], reason, now)).length === 1),
     revokeAllForUser: async (userId, reason, now) =>
       db.transaction(async (tx) => {
