@@ -9,7 +9,7 @@ import { AppError } from "./errors.ts";
 import { errorFields, jsonLogger, type Logger } from "./logger.ts";
 import { createMetrics, withAuditMetrics } from "./metrics.ts";
 import { observeRequests } from "./middleware/observe.ts";
-import { securityHeaders } from "./middleware/response-headers.ts";
+import { API_PREFIXES, securityHeaders } from "./middleware/response-headers.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { createRateLimits, rateLimitByIp } from "./middleware/rate-limit.ts";
@@ -61,7 +61,7 @@ export function createApp(appDeps: AppDeps) {
   app.use(requestContext(deps.config.trustProxyHops));
   // API answers get no-store among their own set: tokens and account data never sit in a cache.
   app.use(securityHeaders());
-  for (const prefix of ["/auth/*", "/api/*"]) {
+  for (const prefix of API_PREFIXES.map((path) => `${path}*`)) {
     const tooLarge = () => {
       // The rest of the body is never read: close the connection, or its bytes would be taken
       // for the next request on it.
