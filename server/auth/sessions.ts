@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { NewRefreshToken, PasskeyUse, RefreshTokenLookup, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
+import { issueAccessToken } from "./access-tokens.ts";
 import { auditEvent, recordAuditEvent } from "./audit.ts";
 import type { AuthDeps, RequestContext } from "./deps.ts";
 import { hashSecretToken, randomToken } from "./secrets.ts";
@@ -22,6 +23,8 @@ export interface IssuedSession {
   refreshToken: string;
   /** How long the cookie may live: until the idle or absolute expiry, whichever is first. */
   refreshTokenMaxAgeSeconds: number;
+  /** The session's access token: signed while the session's commit ran, and handed out only after it. */
+  accessToken: Promise<string>;
 }
 
 export const hashRefreshToken = hashSecretToken;
@@ -40,6 +43,21 @@ function firstRefreshToken(sessionId: string, now: number): { token: string; rec
 function successorOf(deps: Pick<AuthDeps, "keys">, presented: string): string {
   return createHmac("sha256", deps.keys.refreshSuccessorKey).update(presented).digest("base64url");
 }
+/**
+ * Starts signing the access token of a session about to be committed. The signature runs on
+ * libuv's threads while the event loop runs the commit, instead of after it; the token is released
+ * only with an IssuedSession, after its commit, and dropped unseen when the commit refuses.
+ */
+function signWhileCommitting(
+  deps: AuthDeps,
+  subject: { userId: string; sessionId: string; role: UserRecord["role"]; authTime: number },
+  audience?: string,
+): Promise<string> {
+  const signing = issueAccessToken(deps, subject, audience);
+  signing.catch(() => {}); // a commit that fails first drops it; whoever answers awaits it and sees its error
+  return signing;
+}
+
 function idleExpiry(deps: Pick<AuthDeps, "config">, now: number, absoluteExpiresAt: number): number {
   return Math.min(now + deps.config.refreshTokenTtlSeconds * 1000, absoluteExpiresAt);
 }
@@ -68,6 +86,8 @@ export async function startSession(
   const idleExpiresAt = idleExpiry(deps, now, expiresAt);
   const { token, record } = firstRefreshToken(sessionId, now);
   const { user, passkeyId, context } = input;
+  const authTime = Math.floor(now / 1000);
+  const accessToken = signWhileCommitting(deps, { userId: user.id, sessionId, role: user.role, authTime });
   const created = await deps.store.sessions.create(
     { id: sessionId, userId: user.id, passkeyId, createdAt: now, idleExpiresAt, expiresAt, userAgent: context.userAgent, ip: context.ip },
     record,
@@ -93,14 +113,18 @@ export async function startSession(
   return {
     sessionId,
     user: input.user,
-    authTime: Math.floor(now / 1000),
+    authTime,
     refreshToken: token,
     refreshTokenMaxAgeSeconds: Math.floor((idleExpiresAt - now) / 1000),
+    accessToken,
   };
 }
 
-/** Exchanges a refresh token for its successor in the same session. Throws AppError on any refusal. */
-export async function rotateRefreshToken(deps: AuthDeps, presented: string, context: RequestContext): Promise<IssuedSession> {
+/**
+ * Exchanges a refresh token for its successor in the same session, with an access token for
+ * `audience` (this platform's API when omitted). Throws AppError on any refusal.
+ */
+export async function rotateRefreshToken(deps: AuthDeps, presented: string, context: RequestContext, audience?: string): Promise<IssuedSession> {
   const tokenHash = hashRefreshToken(presented);
   for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
     const found = await deps.store.sessions.findRefreshToken(tokenHash);
@@ -108,12 +132,15 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
     const now = deps.clock.now().getTime();
     await assertSessionUsable(deps, found, now, context);
 
-    const issued = (refreshToken: string, idleExpiresAt: number): IssuedSession => ({
+    const authTime = Math.floor(found.session.createdAt / 1000);
+    const subject = { userId: found.user.id, sessionId: found.sessionId, role: found.user.role, authTime };
+    const issued = (refreshToken: string, idleExpiresAt: number, accessToken: Promise<string>): IssuedSession => ({
       sessionId: found.sessionId,
       user: found.user,
-      authTime: Math.floor(found.session.createdAt / 1000),
+      authTime,
       refreshToken,
       refreshTokenMaxAgeSeconds: Math.floor((idleExpiresAt - now) / 1000),
+      accessToken,
     });
 
     if (found.usedAt === null) {
@@ -121,9 +148,10 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
       const token = successorOf(deps, presented);
       const record = { id: randomUUID(), sessionId: found.sessionId, tokenHash: hashRefreshToken(token), parentId: found.id, createdAt: now };
       const audit = auditEvent(deps, context, { type: "token_refreshed", userId: found.user.id, sessionId: found.sessionId });
+      const accessToken = signWhileCommitting(deps, subject, audience);
       const rotated = await deps.store.sessions.rotate({ presentedId: found.id, successor: record, idleExpiresAt, now, audit });
       if (!rotated) continue; // A concurrent request rotated it first: decide again on fresh state.
-      return issued(token, idleExpiresAt);
+      return issued(token, idleExpiresAt, accessToken);
     }
 
     // Already exchanged. Within the grace period, and only while its successor is unused, this is
@@ -132,13 +160,14 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string, cont
     const token = successorOf(deps, presented);
     const successor = now - found.usedAt <= REFRESH_GRACE_SECONDS * 1000 ? await deps.store.sessions.findRefreshToken(hashRefreshToken(token)) : null;
     if (successor?.parentId !== found.id || successor.usedAt !== null) return revokeForReuse(deps, found, context);
+    const accessToken = signWhileCommitting(deps, subject, audience);
     await recordAuditEvent(deps, context, {
       type: "token_refreshed",
       userId: found.user.id,
       sessionId: found.sessionId,
       detail: { retryOf: found.id, usedAt: found.usedAt },
     });
-    return issued(token, found.session.idleExpiresAt);
+    return issued(token, found.session.idleExpiresAt, accessToken);
   }
   throw new AppError("refresh_token_invalid", { message: "The session changed while refreshing; sign in again." });
 }

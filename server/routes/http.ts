@@ -5,7 +5,6 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import * as v from "valibot";
 import { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import type { AuditEvent, PublicUser, TokenResponse } from "../../shared/schemas.ts";
-import { issueAccessToken } from "../auth/access-tokens.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import type { IssuedSession } from "../auth/sessions.ts";
 import type { AuditEventRecord, UserRecord } from "../db/store.ts";
@@ -66,14 +65,8 @@ const REFRESH_COOKIE = { httpOnly: true, secure: true, sameSite: "Strict", path:
 const HINT_COOKIE = { httpOnly: false, secure: true, sameSite: "Strict", path: "/" } as const;
 
 /** Answers a sign-in or refresh: a fresh access token in the body, the refresh token in the cookie. */
-export async function respondWithSession(
-  c: Context,
-  deps: AuthDeps,
-  session: IssuedSession,
-  options: { extra?: Record<string, unknown>; audience?: string } = {},
-) {
-  const subject = { userId: session.user.id, sessionId: session.sessionId, role: session.user.role, authTime: session.authTime };
-  const accessToken = await issueAccessToken(deps, subject, options.audience);
+export async function respondWithSession(c: Context, deps: AuthDeps, session: IssuedSession, options: { extra?: Record<string, unknown> } = {}) {
+  const accessToken = await session.accessToken;
   const maxAge = session.refreshTokenMaxAgeSeconds;
   setCookie(c, REFRESH_COOKIE_NAME, session.refreshToken, { ...REFRESH_COOKIE, maxAge });
   setCookie(c, SESSION_HINT_COOKIE_NAME, "1", { ...HINT_COOKIE, maxAge });

@@ -23,7 +23,7 @@ export function sessionLifecycleRoutes(deps: AuthDeps) {
         const presented = readRefreshCookie(c);
         if (!presented) throw new AppError("refresh_token_missing");
         try {
-          return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.get("requestContext")), { audience });
+          return respondWithSession(c, deps, await rotateRefreshToken(deps, presented, c.get("requestContext"), audience));
         } catch (error) {
           // A refused token is dead for good: drop it so the browser stops sending it.
           if (error instanceof AppError) clearRefreshCookie(c);
