@@ -50,9 +50,11 @@ function successorOf(deps: Pick<AuthDeps, "keys">, presented: string): string {
  * when the commit refuses.
  *
  * The signatures asked for during one turn of the event loop start together at its end
- * (setImmediate), just before that turn's group commit (which is queued after them: its first
- * write is asked for after the first signature). jose signs through WebCrypto on libuv's threads,
- * so they sign while the event loop commits, and wake once for the turn, not once per request.
+ * (setImmediate), just before that turn's group commit: setImmediate callbacks run in the order
+ * they were queued, and a session's write is asked for after its signature (a turn whose first
+ * write was another request's, a sign-in's challenge say, commits first and signs after, as every
+ * turn used to). jose signs through WebCrypto on libuv's threads, so they sign while the event
+ * loop commits, and wake once for the turn, not once per request.
  * Measured here: a lone refresh answered 1.3-1.6x sooner, and a saturated one no slower (started
  * one by one as requests arrived, the signatures cost it 10%).
  */
