@@ -12,7 +12,6 @@ import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { AppError } from "../errors.ts";
 import { requireUser } from "../middleware/require-user.ts";
-import { SECURITY_HEADERS } from "../middleware/response-headers.ts";
 import { sameOriginOnly } from "../middleware/same-origin.ts";
 import { INTERACTION_TTL_SECONDS, PASSKEY_AMR, type OidcProvider } from "../oidc/provider.ts";
 
@@ -51,11 +50,10 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
   const toProvider = async (c: Context<AppEnv>) => {
     const { incoming, outgoing } = nodeBindings(c);
     c.set("routeLabel", providerRoute(c.req.path));
-    outgoing.setHeader("X-Request-Id", c.get("requestId"));
-    // Written straight to Node's response, so the middleware's headers are set here too. Its pages
+    // The middleware's headers are on Node's response already (presetHeader). The provider's pages
     // carry their own inline style, and form_post answers an inline script posting to the app:
     // their policy only keeps them out of other sites' frames.
-    for (const [name, value] of SECURITY_HEADERS) outgoing.setHeader(name, name === "Content-Security-Policy" ? PROVIDER_PAGES_CSP : value);
+    outgoing.setHeader("Content-Security-Policy", PROVIDER_PAGES_CSP);
     await oidc.handle(incoming, outgoing);
     return RESPONSE_ALREADY_SENT;
   };

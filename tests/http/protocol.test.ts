@@ -1,5 +1,7 @@
 // The HTTP edges every route shares: error shape, unknown routes and methods, body limits, rate
 // limits, security headers, and what an internal failure shows.
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../shared/api.ts";
 import { ROUTES } from "../../shared/routes.ts";
@@ -84,6 +86,45 @@ describe("HTTP protocol", () => {
     }
   });
 
+  it("sends the same headers served by Node as through app.request(), and an answer's own header wins over the preset one", async () => {
+    // The header sets go on Node's response when Node serves the app (presetHeader), and through
+    // Hono's context otherwise: every other test here sees the second way, the server the first.
+    t = await createTestApp();
+    t.app.get("/api/override-probe", (c) => {
+      c.header("Cache-Control", "private, max-age=5");
+      return c.json({});
+    });
+    const { accessToken } = await t.browser().signUp("alice");
+    const server = createAdaptorServer({ fetch: t.app.fetch });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const requests: [string, RequestInit][] = [
+        [ROUTES.health, {}],
+        [ROUTES.jwks, {}],
+        [ROUTES.me, { headers: { authorization: `Bearer ${accessToken}` } }],
+        [ROUTES.me, {}],
+        [ROUTES.loginOptions, { method: "POST", headers: { "content-type": "application/json", origin: t.config.origins[0]! }, body: "{}" }],
+        ["/api/override-probe", {}],
+      ];
+      const statuses: number[] = [];
+      for (const [path, init] of requests) {
+        const inProcess = await t.app.request(path, init);
+        const overNode = await fetch(`${origin}${path}`, init);
+        statuses.push(overNode.status);
+        expect(overNode.status).toBe(inProcess.status);
+        expect(answerHeaders(overNode)).toEqual(answerHeaders(inProcess));
+      }
+      expect(statuses).toEqual([200, 200, 200, 401, 200, 200]);
+      const probe = await fetch(`${origin}/api/override-probe`);
+      expect(probe.headers.get("cache-control")).toBe("private, max-age=5");
+      expect(probe.headers.get("x-frame-options")).toBe("DENY");
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("sends Cache-Control: no-store on every token response and API answer, errors included", async () => {
     t = await createTestApp();
     const browser = t.browser();
@@ -149,3 +190,11 @@ describe("cross-site and non-JSON requests", () => {
     expect(await tableCounts(t.db)).toEqual(before);
   });
 });
+
+/** An answer's headers but those of the connection (Node adds them) and the request id's value (new each time). */
+function answerHeaders(response: Response): Record<string, string> {
+  const transport = new Set(["connection", "content-length", "date", "keep-alive", "transfer-encoding"]);
+  const headers = Object.fromEntries([...response.headers].filter(([name]) => !transport.has(name)));
+  expect(headers["x-request-id"]).toMatch(/^[\w.:-]{1,64}$/);
+  return { ...headers, "x-request-id": "(any)" };
+}
