@@ -1,5 +1,6 @@
 // The HTTP edges every route shares: error shape, unknown routes and methods, body limits, rate
 // limits, security headers, and what an internal failure shows.
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, it } from "vitest";
@@ -95,7 +96,7 @@ describe("HTTP protocol", () => {
       return c.json({});
     });
     const { accessToken } = await t.browser().signUp("alice");
-    const server = createAdaptorServer({ fetch: t.app.fetch });
+    const server = createAdaptorServer({ fetch: t.app.fetch }) as Server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
