@@ -84,6 +84,24 @@ describe("access tokens", () => {
     await expectRefused(await me(accessToken), "session_revoked");
   });
 
+  it("answers bearer requests made at once each from its own session: a revoked one among live ones is refused", async () => {
+    // On PostgreSQL the session reads asked for in one event-loop turn go as one statement.
+    const bob = t.browser();
+    const bobToken = (await bob.signUp("bob")).accessToken;
+    const carolToken = (await t.browser().signUp("carol")).accessToken;
+    // Verified once each, so that the reads below are asked for in the same turn.
+    for (const token of [accessToken, bobToken, carolToken]) expect((await me(token)).status).toBe(200);
+    await bob.post(ROUTES.logout);
+    const answers = await Promise.all([me(accessToken), me(bobToken), me(carolToken), me(accessToken)]);
+    expect(answers.map((response) => response.status)).toEqual([200, 401, 200, 200]);
+    expect((await json(answers[1]!)).error.code).toBe("session_revoked");
+    expect(await Promise.all([answers[0]!, answers[2]!, answers[3]!].map(async (response) => (await json(response)).username))).toEqual([
+      "alice",
+      "carol",
+      "alice",
+    ]);
+  });
+
   it("refuses alg none", async () => {
     const claims = decodeJwt(accessToken);
     const unsigned = new UnsecuredJWT(claims).encode();

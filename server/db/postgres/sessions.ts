@@ -1,6 +1,7 @@
 // Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
-// lookups, rotation (one statement: one round trip, one commit, its audit row included, for all the
-// rotations of an event-loop turn), and revocation.
+// lookups (the bearer check's reads of an event-loop turn in one statement), rotation (one
+// statement: one round trip, one commit, its audit row included, for all the rotations of a turn),
+// and revocation.
 import { and, count, eq, sql } from "drizzle-orm";
 import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import type { PostgresDb } from "./client.ts";
@@ -89,8 +90,12 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .where(eq(refreshTokens.tokenHash, p("tokenHash")))
     .prepare("refresh_token_by_hash");
   // Every bearer request runs this: the session's liveness with its user's role, block and profile.
-  const state = db
+  // Every bearer request runs this: the session's liveness with its user's role, block and profile.
+  // The reads asked for during one event-loop turn go as one statement (perTurn), one round trip
+  // for all of them; each row carries the position (n, from 1) of the read it answers.
+  const states = db
     .select({
+      n: sql<number>`q.n`.mapWith(Number),
       userId: sessions.userId,
       revokedAt: sessions.revokedAt,
       verifiedAt: sessions.verifiedAt,
@@ -101,12 +106,21 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       username: users.username,
       displayName: users.displayName,
       userCreatedAt: users.createdAt,
-      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = ${p("kid")} AND ${signingKeys.revokedAt} IS NOT NULL)`,
+      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = q.kid AND ${signingKeys.revokedAt} IS NOT NULL)`,
     })
-    .from(sessions)
+    .from(sql`unnest(${p("ids")}::text[], ${p("kids")}::text[]) WITH ORDINALITY AS q(id, kid, n)`)
+    .innerJoin(sessions, sql`${sessions.id} = q.id`)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, p("id")))
-    .prepare("session_state");
+    .prepare("session_states");
+  const readState = perTurn({
+    runBatch: async (asked: { id: string; kid: string }[]): Promise<(SessionState | null)[]> => {
+      const rows = await states.execute({ ids: asked.map((read) => read.id), kids: asked.map((read) => read.kid) });
+      const byPosition = new Map(rows.map(({ n, ...state }) => [n, state]));
+      return asked.map((_, i) => byPosition.get(i + 1) ?? null);
+    },
+    // A read takes no lock: a failure is every read's.
+    retryAlone: () => false,
+  });
   const rotateMany = async (rotations: Rotation[]) => {
     const won = new Set(((await db.execute(rotationsStatement(rotations))) as unknown as { rows: { n: number }[] }).rows.map((row) => row.n));
     return rotations.map((_, i) => won.has(i));
@@ -140,7 +154,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
         return { outcome: "created", evicted };
       }),
     findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
-    findState: async (id, kid) => ((await state.execute({ id, kid }))[0] as SessionState | undefined) ?? null,
+    findState: (id, kid) => readState({ id, kid }),
     countLive: async (now) => (await db.select({ n: count() }).from(sessions).where(isLive(now)))[0]?.n ?? 0,
     listLiveForUser: async (userId, now) =>
       db
