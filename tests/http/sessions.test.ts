@@ -67,6 +67,29 @@ describe("POST /auth/refresh", () => {
     expect((await json(legit)).error.code).toBe("session_revoked");
   });
 
+  it("answers refreshes made at once each in its own session: a reused token among them ends its own session only", async () => {
+    // On PostgreSQL the token lookups of one event-loop turn go as one statement, and so do the rotations.
+    const bob = t.browser();
+    const carol = t.browser();
+    await bob.signUp("bob");
+    await carol.signUp("carol");
+    const stolen = alice.refreshCookie!;
+    await alice.refresh();
+    t.clock.advance(60); // past the grace period
+    const attacker = t.browser();
+    attacker.refreshCookie = stolen;
+    const answers = await Promise.all([bob.refresh(), attacker.refresh(), carol.refresh()]);
+    expect(answers.map((response) => response.status)).toEqual([200, 401, 200]);
+    expect((await json(answers[1]!)).error.code).toBe("refresh_token_reused");
+    expect((await json(answers[0]!)).user.username).toBe("bob");
+    expect((await json(answers[2]!)).user.username).toBe("carol");
+    const revoked = (await t.db.rows("sessions")).filter((row) => row.revoked_at !== null);
+    expect(revoked.map((row) => row.revoked_reason)).toEqual(["refresh_token_reused"]);
+    expect((await alice.refresh()).status).toBe(401);
+    expect((await bob.refresh()).status).toBe(200);
+    expect((await carol.refresh()).status).toBe(200);
+  });
+
   it("answers a lost-response retry within the grace period without revoking, leaving one live token", async () => {
     const previous = alice.refreshCookie!;
     const first = await alice.refresh(); // the response is "lost": the browser keeps the old cookie

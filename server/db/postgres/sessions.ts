@@ -1,5 +1,5 @@
 // Sessions and their refresh tokens on PostgreSQL: creation under the per-user cap, the hot
-// lookups (the bearer check's reads of an event-loop turn in one statement), rotation (one
+// lookups (those of an event-loop turn in one statement: bearer checks, refresh tokens), rotation (one
 // statement: one round trip, one commit, its audit row included, for all the rotations of a turn),
 // and revocation.
 import { and, count, eq, sql } from "drizzle-orm";
@@ -69,8 +69,11 @@ function rotationsStatement(rotations: Rotation[]) {
 }
 
 export function postgresSessions(db: PostgresDb): Store["sessions"] {
-  const tokenByHash = db
+  // Every refresh looks its token up: the lookups asked for during one event-loop turn go as one
+  // statement (perTurn), each row carrying the position (n, from 1) of the lookup it answers.
+  const tokensByHash = db
     .select({
+      n: sql<number>`q.n`.mapWith(Number),
       id: refreshTokens.id,
       sessionId: refreshTokens.sessionId,
       parentId: refreshTokens.parentId,
@@ -84,12 +87,20 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
       },
       user: userColumns,
     })
-    .from(refreshTokens)
+    .from(sql`unnest(${p("tokenHashes")}::text[]) WITH ORDINALITY AS q(token_hash, n)`)
+    .innerJoin(refreshTokens, sql`${refreshTokens.tokenHash} = q.token_hash`)
     .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(refreshTokens.tokenHash, p("tokenHash")))
-    .prepare("refresh_token_by_hash");
-  // Every bearer request runs this: the session's liveness with its user's role, block and profile.
+    .prepare("refresh_tokens_by_hash");
+  const findRefreshToken = perTurn({
+    runBatch: async (tokenHashes: string[]): Promise<(RefreshTokenLookup | null)[]> => {
+      const rows = await tokensByHash.execute({ tokenHashes });
+      const byPosition = new Map(rows.map(({ n, ...found }) => [n, found]));
+      return tokenHashes.map((_, i) => byPosition.get(i + 1) ?? null);
+    },
+    // A read takes no lock: a failure is every read's.
+    retryAlone: () => false,
+  });
   // Every bearer request runs this: the session's liveness with its user's role, block and profile.
   // The reads asked for during one event-loop turn go as one statement (perTurn), one round trip
   // for all of them; each row carries the position (n, from 1) of the read it answers.
@@ -153,7 +164,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
         }
         return { outcome: "created", evicted };
       }),
-    findRefreshToken: async (tokenHash) => ((await tokenByHash.execute({ tokenHash }))[0] as RefreshTokenLookup | undefined) ?? null,
+    findRefreshToken,
     findState: (id, kid) => readState({ id, kid }),
     countLive: async (now) => (await db.select({ n: count() }).from(sessions).where(isLive(now)))[0]?.n ?? 0,
     listLiveForUser: async (userId, now) =>
