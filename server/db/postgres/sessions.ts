@@ -7,7 +7,7 @@ import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "..
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import { endOidcStateOfSessions } from "./oidc.ts";
-import { perTurn } from "./per-turn.ts";
+import { perTurn } from "../per-turn.ts";
 import {
   auditRow,
   deleteChallenge,

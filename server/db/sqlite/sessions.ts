@@ -1,8 +1,10 @@
-// Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups,
-// rotation (one conditional update with its successor and audit row, group-committed with the other
-// rotations of its event-loop turn), and revocation.
+// Sessions and their refresh tokens on SQLite: creation under the per-user cap, the hot lookups
+// (the bearer check's reads of an event-loop turn in one statement), rotation (one conditional
+// update with its successor and audit row, group-committed with the other rotations of its
+// event-loop turn), and revocation.
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
+import { perTurn } from "../per-turn.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
@@ -48,8 +50,11 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
     .where(eq(refreshTokens.tokenHash, p("tokenHash")))
     .prepare();
   // Every bearer request runs this: the session's liveness with its user's role, block and profile.
-  const state = db
+  // The reads asked for during one event-loop turn go as one statement (perTurn), over a JSON array
+  // of [session id, kid] pairs; each row carries the position (n, from 0) of the read it answers.
+  const states = db
     .select({
+      n: sql<number>`q.key`,
       userId: sessions.userId,
       revokedAt: sessions.revokedAt,
       verifiedAt: sessions.verifiedAt,
@@ -60,12 +65,21 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       username: users.username,
       displayName: users.displayName,
       userCreatedAt: users.createdAt,
-      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = ${p("kid")} AND ${signingKeys.revokedAt} IS NOT NULL)`,
+      keyRevoked: sql<number>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = q.value ->> 1 AND ${signingKeys.revokedAt} IS NOT NULL)`,
     })
-    .from(sessions)
+    .from(sql`json_each(${p("reads")}) AS q`)
+    .innerJoin(sessions, sql`${sessions.id} = q.value ->> 0`)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, p("id")))
     .prepare();
+  const readState = perTurn({
+    runBatch: async (asked: { id: string; kid: string }[]): Promise<(SessionState | null)[]> => {
+      const rows = states.all({ reads: JSON.stringify(asked.map((read) => [read.id, read.kid])) });
+      const byPosition = new Map(rows.map(({ n, keyRevoked, ...state }) => [n, { ...state, keyRevoked: keyRevoked === 1 }]));
+      return asked.map((_, i) => byPosition.get(i) ?? null);
+    },
+    // A read takes no lock another reader holds: a failure is every read's.
+    retryAlone: () => false,
+  });
   const countLive = db
     .select({ n: sql<number>`count(*)` })
     .from(sessions)
@@ -145,10 +159,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
         return { outcome: "created", evicted };
       }),
     findRefreshToken: async (tokenHash) => (tokenByHash.get({ tokenHash }) as RefreshTokenLookup | undefined) ?? null,
-    findState: async (id, kid) => {
-      const row = state.get({ id, kid }) as (Omit<SessionState, "keyRevoked"> & { keyRevoked: number }) | undefined;
-      return row ? { ...row, keyRevoked: row.keyRevoked === 1 } : null;
-    },
+    findState: (id, kid) => readState({ id, kid }),
     countLive: async (now) => countLive.get({ now })?.n ?? 0,
     listLiveForUser: async (userId, now) => liveOfUser.all({ userId, now }),
     setVerifiedAt: async (id, now) => {

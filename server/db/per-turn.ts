@@ -1,7 +1,10 @@
 // Batches per event-loop turn: the calls made during one turn are handed, together, to `runBatch`
-// at its end (setImmediate), which answers all of them in one round trip. A batch that lost a lock
-// conflict as a whole (`retryAlone`: a deadlock with another instance's batch taking the same rows
-// in another order) runs each call again as a batch of its own; any other failure is every call's.
+// at its end (setImmediate), which answers all of them with one statement (on PostgreSQL, one round
+// trip). A batch that lost a lock conflict as a whole (`retryAlone`: a deadlock with another
+// instance's batch taking the same rows in another order) runs each call again as a batch of its
+// own; any other failure is every call's. Both stores read the bearer check's sessions through it,
+// and PostgreSQL also its refresh-token lookups and rotations. (SQLite's writes have their own
+// group commit, sqlite/group-commit.ts: one transaction, a savepoint per step.)
 export function perTurn<I, O>(options: { runBatch: (items: I[]) => Promise<O[]>; retryAlone: (error: unknown) => boolean }): (item: I) => Promise<O> {
   let pending: { item: I; resolve(value: O): void; reject(error: unknown): void }[] = [];
   const runOne = async (item: I) => (await options.runBatch([item]))[0]!;
