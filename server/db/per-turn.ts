@@ -27,3 +27,13 @@ export function perTurn<I, O>(options: { runBatch: (items: I[]) => Promise<O[]>;
       pending.push({ item, resolve, reject });
     });
 }
+
+/**
+ * The answers to `count` reads made by one statement, from its rows, each of which carries the
+ * position `n` of the read it answers (counted from `first`, as the statement numbers them): null
+ * for a read that no row answered.
+ */
+export function answersByPosition<R extends { n: number }>(rows: readonly R[], count: number, first: number): (Omit<R, "n"> | null)[] {
+  const byPosition = new Map(rows.map(({ n, ...answer }) => [n, answer]));
+  return Array.from({ length: count }, (_, i) => byPosition.get(first + i) ?? null);
+}

@@ -7,7 +7,7 @@ import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "..
 import type { PostgresDb } from "./client.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "./schema.ts";
 import { endOidcStateOfSessions } from "./oidc.ts";
-import { perTurn } from "../per-turn.ts";
+import { answersByPosition, perTurn } from "../per-turn.ts";
 import {
   auditRow,
   deleteChallenge,
@@ -94,9 +94,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
     .prepare("refresh_tokens_by_hash");
   const findRefreshToken = perTurn({
     runBatch: async (tokenHashes: string[]): Promise<(RefreshTokenLookup | null)[]> => {
-      const rows = await tokensByHash.execute({ tokenHashes });
-      const byPosition = new Map(rows.map(({ n, ...found }) => [n, found]));
-      return tokenHashes.map((_, i) => byPosition.get(i + 1) ?? null);
+      return answersByPosition(await tokensByHash.execute({ tokenHashes }), tokenHashes.length, 1);
     },
     // A read takes no lock: a failure is every read's.
     retryAlone: () => false,
@@ -126,8 +124,7 @@ export function postgresSessions(db: PostgresDb): Store["sessions"] {
   const readState = perTurn({
     runBatch: async (asked: { id: string; kid: string }[]): Promise<(SessionState | null)[]> => {
       const rows = await states.execute({ ids: asked.map((read) => read.id), kids: asked.map((read) => read.kid) });
-      const byPosition = new Map(rows.map(({ n, ...state }) => [n, state]));
-      return asked.map((_, i) => byPosition.get(i + 1) ?? null);
+      return answersByPosition(rows, asked.length, 1);
     },
     // A read takes no lock: a failure is every read's.
     retryAlone: () => false,

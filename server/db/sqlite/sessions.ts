@@ -4,7 +4,7 @@
 // event-loop turn), and revocation.
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { SqliteDb } from "../client.ts";
-import { perTurn } from "../per-turn.ts";
+import { answersByPosition, perTurn } from "../per-turn.ts";
 import { passkeys, refreshTokens, sessions, signingKeys, users } from "../schema.ts";
 import type { RefreshTokenLookup, SessionCreated, SessionState, Store } from "../store.ts";
 import { isLive, p, type SqliteShared, userColumns, WRITER } from "./shared.ts";
@@ -65,7 +65,9 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
       username: users.username,
       displayName: users.displayName,
       userCreatedAt: users.createdAt,
-      keyRevoked: sql<number>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = q.value ->> 1 AND ${signingKeys.revokedAt} IS NOT NULL)`,
+      keyRevoked: sql<boolean>`EXISTS (SELECT 1 FROM ${signingKeys} WHERE ${signingKeys.kid} = q.value ->> 1 AND ${signingKeys.revokedAt} IS NOT NULL)`.mapWith(
+        (exists: number) => exists === 1,
+      ),
     })
     .from(sql`json_each(${p("reads")}) AS q`)
     .innerJoin(sessions, sql`${sessions.id} = q.value ->> 0`)
@@ -74,8 +76,7 @@ export function sqliteSessions(db: SqliteDb, shared: SqliteShared): Store["sessi
   const readState = perTurn({
     runBatch: async (asked: { id: string; kid: string }[]): Promise<(SessionState | null)[]> => {
       const rows = states.all({ reads: JSON.stringify(asked.map((read) => [read.id, read.kid])) });
-      const byPosition = new Map(rows.map(({ n, keyRevoked, ...state }) => [n, { ...state, keyRevoked: keyRevoked === 1 }]));
-      return asked.map((_, i) => byPosition.get(i) ?? null);
+      return answersByPosition(rows, asked.length, 0);
     },
     // A read takes no lock another reader holds: a failure is every read's.
     retryAlone: () => false,
