@@ -1,14 +1,13 @@
 // Every request gets an id (X-Request-Id, kept from the client when it is a sane token), one
 // JSON log line (id, method, route pattern, status, latency, client IP) and its metrics.
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../app-env.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
-import { presetHeader } from "./response-headers.ts";
+import { nodeResponse, presetHeaders } from "./response-headers.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -18,13 +17,13 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set("requestId", requestId);
-    presetHeader(c, "X-Request-Id", requestId);
+    presetHeaders(c, [["X-Request-Id", requestId]]);
     await next();
     const ms = performance.now() - started;
     const route = routeLabel(c);
     // An answer a handler wrote straight to Node's response (the OpenID Provider's) has its status
     // there; any other is written after this.
-    const written = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const written = nodeResponse(c);
     const status = written?.headersSent ? written.statusCode : c.res.status;
     deps.metrics.observeRequest({ method: c.req.method, route, status }, ms / 1000);
     deps.log({

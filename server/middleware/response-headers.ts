@@ -6,7 +6,7 @@
 // nosniff, HSTS, no referrer, and CORP so that no other site can load them, even without CORS. The
 // document-only headers (COOP, Origin-Agent-Cluster, DNS prefetch, IE's download and XSS filters,
 // Flash's policy files) do nothing on a JSON answer but cost every API call their bytes.
-// They are set before the handler runs (presetHeader), and a handler's own header of the same name
+// They are set before the handler runs (presetHeaders), and a handler's own header of the same name
 // wins.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -64,13 +64,18 @@ const isApiPath = (path: string) => API_PREFIXES.some((prefix) => path.startsWit
 /** Sets the answer's header set (handlers may override one), chosen by its path. */
 export function securityHeaders() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    for (const [name, value] of isApiPath(c.req.path) ? API_HEADERS : SECURITY_HEADERS) presetHeader(c, name, value);
+    presetHeaders(c, isApiPath(c.req.path) ? API_HEADERS : SECURITY_HEADERS);
     await next();
   });
 }
 
+/** Node's response under this request, when Node serves the app (app.request() in tests has none). */
+export function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
+  return (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+}
+
 /**
- * Sets a header before the answer is built; a header of the same name the answer sets wins.
+ * Sets headers before the answer is built; a header of the same name the answer sets wins.
  *
  * Served by Node, it goes on Node's response (c.env.outgoing), and the adapter merges the answer's
  * headers into it as it writes them (ServerResponse.writeHead). Through c.header() instead, every
@@ -79,8 +84,10 @@ export function securityHeaders() {
  * call. Anywhere else (app.request() in tests), it goes through c.header(), and
  * tests/http/protocol.test.ts checks that both ways send the same headers.
  */
-export function presetHeader(c: Context<AppEnv>, name: string, value: string): void {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing) outgoing.setHeader(name, value);
-  else c.header(name, value);
+export function presetHeaders(c: Context<AppEnv>, headers: HeaderList): void {
+  const outgoing = nodeResponse(c);
+  for (const [name, value] of headers) {
+    if (outgoing) outgoing.setHeader(name, value);
+    else c.header(name, value);
+  }
 }

@@ -50,7 +50,7 @@ export function oidcRoutes(deps: AuthDeps, oidc: OidcProvider) {
   const toProvider = async (c: Context<AppEnv>) => {
     const { incoming, outgoing } = nodeBindings(c);
     c.set("routeLabel", providerRoute(c.req.path));
-    // The middleware's headers are on Node's response already (presetHeader). The provider's pages
+    // The middleware's headers are on Node's response already (presetHeaders). The provider's pages
     // carry their own inline style, and form_post answers an inline script posting to the app:
     // their policy only keeps them out of other sites' frames.
     outgoing.setHeader("Content-Security-Policy", PROVIDER_PAGES_CSP);

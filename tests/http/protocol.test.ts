@@ -88,7 +88,7 @@ describe("HTTP protocol", () => {
   });
 
   it("sends the same headers served by Node as through app.request(), and an answer's own header wins over the preset one", async () => {
-    // The header sets go on Node's response when Node serves the app (presetHeader), and through
+    // The header sets go on Node's response when Node serves the app (presetHeaders), and through
     // Hono's context otherwise: every other test here sees the second way, the server the first.
     t = await createTestApp();
     t.app.get("/api/override-probe", (c) => {
