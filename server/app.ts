@@ -1,6 +1,5 @@
 // createApp(deps): middleware order, routes, and the one error handler. No side effects.
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { ROUTES } from "../shared/routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { createAccessTokenVerifier } from "./auth/access-tokens.ts";
@@ -8,6 +7,7 @@ import type { AuthDeps } from "./auth/deps.ts";
 import { AppError } from "./errors.ts";
 import { errorFields, jsonLogger, type Logger } from "./logger.ts";
 import { createMetrics, withAuditMetrics } from "./metrics.ts";
+import { limitBody } from "./middleware/body-limit.ts";
 import { observeRequests } from "./middleware/observe.ts";
 import { API_PREFIXES, securityHeaders } from "./middleware/response-headers.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -28,9 +28,6 @@ import { webAppRoutes } from "./routes/web-app.ts";
 import { wellKnownRoutes } from "./routes/well-known.ts";
 import { oidcRoutes } from "./routes/oidc.ts";
 import { createOidcProvider } from "./oidc/provider.ts";
-
-/** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppDeps extends Omit<AuthDeps, "accessTokens" | "countUnattributedRefusal"> {
   /** Folder of the built web app; omitted, only the API is served. */
@@ -61,25 +58,7 @@ export function createApp(appDeps: AppDeps) {
   app.use(requestContext(deps.config.trustProxyHops));
   // API answers get no-store among their own set: tokens and account data never sit in a cache.
   app.use(securityHeaders());
-  for (const prefix of API_PREFIXES.map((path) => `${path}*`)) {
-    const tooLarge = () => {
-      // The rest of the body is never read: close the connection, or its bytes would be taken
-      // for the next request on it.
-      throw new AppError("body_too_large", { headers: { Connection: "close" } });
-    };
-    const countStreamedBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
-    app.use(prefix, (c, next) => {
-      // Behind Node's HTTP/1.1 parser (c.env.incoming), Content-Length is the body's exact size and
-      // without it or chunking there is no body at all: checking the headers spares building a
-      // fetch Request on every call that has no body. Chunked bodies, and requests that did not
-      // come through Node's parser, are counted as they stream.
-      const parsedByNode = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
-      if (!parsedByNode || c.req.header("transfer-encoding") !== undefined) return countStreamedBody(c, next);
-      const length = c.req.header("content-length");
-      if (length !== undefined && Number(length) > MAX_BODY_BYTES) tooLarge();
-      return next();
-    });
-  }
+  for (const prefix of API_PREFIXES.map((path) => `${path}*`)) app.use(prefix, limitBody());
   // Cross-site attempts are refused before they cost a rate-limit count.
   app.use("/auth/*", sameOriginOnly(deps.config.origins));
   app.use("/auth/*", rateLimitByIp(deps.rateLimits.ip));

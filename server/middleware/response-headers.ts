@@ -87,7 +87,17 @@ export function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
 export function presetHeaders(c: Context<AppEnv>, headers: HeaderList): void {
   const outgoing = nodeResponse(c);
   for (const [name, value] of headers) {
-    if (outgoing) outgoing.setHeader(name, value);
+    if (outgoing) outgoing.appendHeader(name, value);
     else c.header(name, value);
   }
+}
+
+/**
+ * Adds a header that may repeat (Set-Cookie), the way presetHeaders sets the others. An answer that
+ * set the same name itself would replace these, so a repeating header goes through here alone.
+ */
+export function appendHeader(c: Context<AppEnv>, name: string, value: string): void {
+  const outgoing = nodeResponse(c);
+  if (outgoing) outgoing.appendHeader(name, value);
+  else c.header(name, value, { append: true });
 }

@@ -1,7 +1,7 @@
 // HTTP helpers shared by the route files: body parsing against shared schemas, the token
 // response, the refresh cookie, and the API shapes of stored records.
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { generateCookie, getCookie } from "hono/cookie";
 import * as v from "valibot";
 import { REFRESH_COOKIE_NAME, SESSION_HINT_COOKIE_NAME } from "../../shared/routes.ts";
 import type { AuditEvent, PublicUser, TokenResponse } from "../../shared/schemas.ts";
@@ -9,14 +9,17 @@ import type { AuthDeps } from "../auth/deps.ts";
 import type { IssuedSession } from "../auth/sessions.ts";
 import type { AuditEventRecord, UserRecord } from "../db/store.ts";
 import { AppError } from "../errors.ts";
+import { declaredBodySize } from "../middleware/body-limit.ts";
 import type { RateLimits } from "../middleware/rate-limit.ts";
+import { appendHeader } from "../middleware/response-headers.ts";
 
 /** What the ceremony routes need besides the domain: the rate limiters createApp built. */
 export type RouteDeps = AuthDeps & { rateLimits: RateLimits };
 
 /** Parses the JSON body (an empty body reads as {}) and validates it; 400 invalid_request otherwise. */
 export async function readBody<TSchema extends v.GenericSchema>(c: Context, schema: TSchema): Promise<v.InferOutput<TSchema>> {
-  const text = await c.req.text();
+  // A call with no body (most refreshes) builds no fetch Request to learn so.
+  const text = declaredBodySize(c) === 0 ? "" : await c.req.text();
   let json: unknown = {};
   if (text.trim() !== "") {
     // JSON only: a body in another type (a cross-site form's text/plain) is never read as JSON.
@@ -84,6 +87,15 @@ export function readRefreshCookie(c: Context): string | undefined {
 }
 
 export function clearRefreshCookie(c: Context): void {
-  deleteCookie(c, REFRESH_COOKIE_NAME, REFRESH_COOKIE);
-  deleteCookie(c, SESSION_HINT_COOKIE_NAME, HINT_COOKIE);
+  setCookie(c, REFRESH_COOKIE_NAME, "", { ...REFRESH_COOKIE, maxAge: 0 });
+  setCookie(c, SESSION_HINT_COOKIE_NAME, "", { ...HINT_COOKIE, maxAge: 0 });
+}
+
+/**
+ * Hono's cookie serialisation (and its checks of name, value and attributes), with the header set
+ * as presetHeaders sets the others: on Node's response, so that the answer keeps the adapter's
+ * plain-object path (hono/cookie's setCookie gives every answer a fetch Headers object).
+ */
+function setCookie(c: Context, name: string, value: string, options: Parameters<typeof generateCookie>[2]): void {
+  appendHeader(c, "Set-Cookie", generateCookie(name, value, options));
 }

