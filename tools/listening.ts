@@ -20,6 +20,13 @@ export interface SpawnOptions {
   env: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
+  /**
+   * Keep what it writes to stdout after its "listening" line (default true; stderr is always kept).
+   * A benchmark's server logs a
+   * line per request: kept, they grew the load generator's heap by tens of MB, and reading them
+   * took its time from the load it generates.
+   */
+  retainOutput?: boolean;
 }
 
 /**
@@ -42,11 +49,15 @@ export function spawnListening(options: SpawnOptions): Promise<ListeningProcess>
     );
     const onExit = (code: number | null) => fail(`exited with ${code} before listening`);
     child.once("exit", onExit);
+    const retain = options.retainOutput ?? true;
     child.stderr!.on("data", (chunk) => (output += chunk));
     child.stdout!.on("data", (chunk) => {
+      if (listening) {
+        if (retain) output += chunk;
+        return;
+      }
       const start = output.length;
       output += chunk;
-      if (listening) return;
       const match = LISTENING_LINE.exec(output.slice(Math.max(0, output.lastIndexOf("\n", start) + 1)));
       if (!match) return;
       listening = true;

@@ -28,7 +28,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string> = {}, options: { retainOutput?: boolean } = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "passkey-e2e-"));
   const { child, url, output } = await spawnListening({
     args: START_ARGS,
@@ -42,6 +42,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       ...START_ENV,
       ...env,
     },
+    retainOutput: options.retainOutput,
   });
   const origin = `http://localhost:${url.port}`;
 

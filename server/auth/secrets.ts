@@ -1,6 +1,6 @@
 // Keys derived from KEY_ENCRYPTION_SECRET, one per purpose (HKDF, RFC 5869), so one secret
 // never serves two uses.
-import { createHash, hkdfSync, randomBytes } from "node:crypto";
+import { hash, hkdfSync, randomBytes } from "node:crypto";
 
 const HKDF_SALT = "passkey-platform/v1";
 const DERIVED_KEY_BYTES = 32;
@@ -16,7 +16,7 @@ export function deriveSecretKey(secret: string, purpose: SecretPurpose): Uint8Ar
  * SHA-256 hex. No salt or stretching is needed at that entropy; the database never sees the secret.
  */
 export function hashSecretToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hash("sha256", token, "hex"); // one-shot: no Hash object per call (a refresh hashes twice)
 }
 
 /** `bytes` from the CSPRNG as base64url, for tokens, challenges and handles. */
