@@ -129,7 +129,11 @@ describe("HTTP protocol", () => {
         method: "POST",
         headers: { origin: t.config.origins[0]!, cookie: `${REFRESH_COOKIE_NAME}=${presented}` },
       });
-      const rotatedBy = (response: Response) => response.headers.getSetCookie()[0]!.split(";")[0]!.slice(REFRESH_COOKIE_NAME.length + 1);
+      const rotatedBy = (response: Response) =>
+        response.headers
+          .getSetCookie()[0]!
+          .split(";")[0]!
+          .slice(REFRESH_COOKIE_NAME.length + 1);
       for (const live of [true, false]) {
         const inProcess = await t.app.request(ROUTES.refresh, refresh(live ? cookie : "unknown-token"));
         if (live) cookie = rotatedBy(inProcess);
