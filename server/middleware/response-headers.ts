@@ -87,7 +87,7 @@ export function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
 export function presetHeaders(c: Context<AppEnv>, headers: HeaderList): void {
   const outgoing = nodeResponse(c);
   for (const [name, value] of headers) {
-    if (outgoing) outgoing.appendHeader(name, value);
+    if (outgoing) outgoing.setHeader(name, value);
     else c.header(name, value);
   }
 }
