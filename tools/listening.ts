@@ -22,9 +22,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /**
    * Keep what it writes to stdout after its "listening" line (default true; stderr is always kept).
-   * A benchmark's server logs a
-   * line per request: kept, they grew the load generator's heap by tens of MB, and reading them
-   * took its time from the load it generates.
+   * A benchmark's server logs a line per request: kept, they grew the load generator's heap by
+   * tens of MB.
    */
   retainOutput?: boolean;
 }
