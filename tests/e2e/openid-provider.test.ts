@@ -96,7 +96,8 @@ describe("an app signs its visitor in with a passkey through the platform", () =
     await page.goto(appOrigin);
     await page.click("a#sign-in");
     await page.waitForURL(/\/oidc\/interaction\//);
-    expect(await page.textContent("#authorize-title")).toBe("Sign in to Demo app");
+    // The page says "Sign in" until the interaction's details (the app's name) arrive.
+    await expect.poll(() => page.textContent("#authorize-title"), { timeout: 10_000 }).toBe("Sign in to Demo app");
     await tab.setPresence(true);
     await page.evaluate(() => document.querySelector<HTMLButtonElement>("#sign-in")?.click());
     // A third-party app: the person is asked.
