@@ -1,4 +1,7 @@
-// Hono's environment for this app: the request variables the middleware sets.
+// Hono's environment for this app: the request variables the middleware sets, and Node's request
+// and response beneath it when Node serves the app.
+import type { HttpBindings } from "@hono/node-server";
+import type { Context } from "hono";
 import type { AccessClaims } from "./auth/access-tokens.ts";
 import type { LiveSession } from "./auth/session-state.ts";
 import type { RequestContext } from "./auth/deps.ts";
@@ -13,4 +16,9 @@ export interface AppEnv {
     /** Set by requireUser(): the token's claims, with the role and last verification from storage. */
     auth: AccessClaims & LiveSession;
   };
+}
+
+/** Node's request and response under this Hono request: there when Node serves the app, not under app.request() (tests). */
+export function nodeBindings(c: Context<AppEnv>): Partial<HttpBindings> {
+  return (c.env as Partial<HttpBindings> | undefined) ?? {};
 }

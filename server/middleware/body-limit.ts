@@ -2,7 +2,7 @@
 // request, their size known from the headers so that a call without a body builds no fetch Request.
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { AppEnv } from "../app-env.ts";
+import { type AppEnv, nodeBindings } from "../app-env.ts";
 import { AppError } from "../errors.ts";
 
 /** Larger than any WebAuthn response we accept (attestation objects are the biggest, ~32 KiB). */
@@ -15,7 +15,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * parser (app.request() in tests), have to be read.
  */
 export function declaredBodySize(c: Context<AppEnv>): number | null {
-  const parsedByNode = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+  const parsedByNode = nodeBindings(c).incoming !== undefined;
   if (!parsedByNode || c.req.header("transfer-encoding") !== undefined) return null;
   const length = c.req.header("content-length");
   return length === undefined ? 0 : Number(length);

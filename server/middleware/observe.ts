@@ -4,10 +4,10 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
-import type { AppEnv } from "../app-env.ts";
+import { type AppEnv, nodeBindings } from "../app-env.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
-import { nodeResponse, presetHeaders } from "./response-headers.ts";
+import { presetHeaders } from "./response-headers.ts";
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -23,7 +23,7 @@ export function observeRequests(deps: { log: Logger; metrics: Metrics }) {
     const route = routeLabel(c);
     // An answer a handler wrote straight to Node's response (the OpenID Provider's) has its status
     // there; any other is written after this.
-    const written = nodeResponse(c);
+    const written = nodeBindings(c).outgoing;
     const status = written?.headersSent ? written.statusCode : c.res.status;
     deps.metrics.observeRequest({ method: c.req.method, route, status }, ms / 1000);
     deps.log({

@@ -10,8 +10,7 @@
 // wins.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { ServerResponse } from "node:http";
-import type { AppEnv } from "../app-env.ts";
+import { type AppEnv, nodeBindings } from "../app-env.ts";
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -69,11 +68,6 @@ export function securityHeaders() {
   });
 }
 
-/** Node's response under this request, when Node serves the app (app.request() in tests has none). */
-export function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
-  return (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-}
-
 /**
  * Sets headers before the answer is built; a header of the same name the answer sets wins.
  *
@@ -85,7 +79,7 @@ export function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
  * tests/http/protocol.test.ts checks that both ways send the same headers.
  */
 export function presetHeaders(c: Context<AppEnv>, headers: HeaderList): void {
-  const outgoing = nodeResponse(c);
+  const { outgoing } = nodeBindings(c);
   for (const [name, value] of headers) {
     if (outgoing) outgoing.setHeader(name, value);
     else c.header(name, value);
@@ -97,7 +91,7 @@ export function presetHeaders(c: Context<AppEnv>, headers: HeaderList): void {
  * set the same name itself would replace these, so a repeating header goes through here alone.
  */
 export function appendHeader(c: Context<AppEnv>, name: string, value: string): void {
-  const outgoing = nodeResponse(c);
+  const { outgoing } = nodeBindings(c);
   if (outgoing) outgoing.appendHeader(name, value);
   else c.header(name, value, { append: true });
 }

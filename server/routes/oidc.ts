@@ -7,7 +7,7 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
 import { OIDC_ROUTES, ROUTES } from "../../shared/routes.ts";
 import type { AppAccess, InteractionDetails } from "../../shared/schemas.ts";
-import type { AppEnv } from "../app-env.ts";
+import { type AppEnv, nodeBindings } from "../app-env.ts";
 import { recordAuditEvent } from "../auth/audit.ts";
 import type { AuthDeps } from "../auth/deps.ts";
 import { AppError } from "../errors.ts";
@@ -23,8 +23,8 @@ import { INTERACTION_TTL_SECONDS, PASSKEY_AMR, type OidcProvider } from "../oidc
  * trusts (TRUST_PROXY_HOPS), never a header the client wrote.
  */
 function issuerRequest(c: Context<AppEnv>, issuer: URL): HttpBindings {
-  const env = c.env as Partial<HttpBindings> | undefined;
-  if (!env?.incoming || !env.outgoing) throw new AppError("not_found", { message: "The OpenID Provider answers over HTTP only." });
+  const env = nodeBindings(c);
+  if (!env.incoming || !env.outgoing) throw new AppError("not_found", { message: "The OpenID Provider answers over HTTP only." });
   const { headers } = env.incoming;
   headers.host = issuer.host;
   headers["x-forwarded-host"] = issuer.host;
