@@ -52,6 +52,9 @@ const TARGETS = {
   webInitialJsGzipKb: 30,
 };
 
+/** An open-loop run with the server CPU (user + system, all its threads) it cost per request sent. */
+type OpenLoopRun = OpenLoopResult & { serverCpuUsPerRequest: number };
+
 interface HttpResult {
   requestsPerSecond: number;
   /** Server CPU (user + system) per answered request: what the server itself spends. */
@@ -209,18 +212,21 @@ async function refreshAgainstRaw(server: ServerProcess, accounts: SoftwareAuthen
     byRate,
   );
   const rate = Math.round(closed.ours.requestsPerSecond / 2);
-  const openLoop = (origin: string, cookies: string[]) =>
-    openLoopRefresh({ url: `${origin}${ROUTES.refresh}`, cookieName: REFRESH_COOKIE_NAME, cookies, rate, seconds: DURATION_SECONDS });
+  const openLoop = async (pid: number, origin: string, cookies: string[]): Promise<OpenLoopRun> => {
+    const before = cpuSeconds(pid);
+    const result = await openLoopRefresh({ url: `${origin}${ROUTES.refresh}`, cookieName: REFRESH_COOKIE_NAME, cookies, rate, seconds: DURATION_SECONDS });
+    return { ...result, serverCpuUsPerRequest: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, result.sent) };
+  };
   console.log(`POST /auth/refresh open loop at ${rate}/s (half our peak), ours and raw interleaved …`);
   const p99s = { ours: [] as number[], raw: [] as number[] };
-  const kept = (side: keyof typeof p99s, result: OpenLoopResult) => {
+  const kept = (side: keyof typeof p99s, result: OpenLoopRun) => {
     p99s[side].push(result.p99Ms);
     return result;
   };
   const open = await interleaved(
     {
-      ours: async () => kept("ours", await openLoop(server.origin, await ourRefreshCookies(server, accounts))),
-      raw: async () => kept("raw", await openLoop(raw.origin, await rawRefreshCookies(raw.origin))),
+      ours: async () => kept("ours", await openLoop(server.pid, server.origin, await ourRefreshCookies(server, accounts))),
+      raw: async () => kept("raw", await openLoop(raw.pid, raw.origin, await rawRefreshCookies(raw.origin))),
     },
     (r) => r.p99Ms,
     OPEN_LOOP_RUNS,
@@ -262,8 +268,11 @@ function commit(): string {
   }
 }
 
-/** An open-loop run in the table's columns (no CPU figures: the rate is fixed). */
-const openLoopCells = (r: OpenLoopResult) => [fmt(r.rate), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), "", ""];
+/**
+ * An open-loop run in the table's columns. Its server CPU per request is what a refresh costs when
+ * refreshes come spread out rather than back to back (so fewer share a commit, a wake-up or a write).
+ */
+const openLoopCells = (r: OpenLoopRun) => [fmt(r.rate), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), fmt(r.serverCpuUsPerRequest), fmt(1e6 / r.serverCpuUsPerRequest)];
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -398,6 +407,10 @@ async function main() {
     );
     const rounds = (p99s: number[]) => p99s.map((p99) => fmt(p99, 1)).join(", ");
     console.log(`open-loop refresh p99 by round (ms; the median is kept): ours ${rounds(refreshes.open.p99s.ours)}; raw ${rounds(refreshes.open.p99s.raw)}`);
+    const busy = (r: OpenLoopRun) => fmt((r.rate * r.serverCpuUsPerRequest) / 1e4);
+    console.log(
+      `server CPU per refresh, at the closed-loop peak and then at half of ours: ours ${fmt(refreshes.closed.ours.serverCpuUsPerRequest)} and ${fmt(refreshes.open.ours.serverCpuUsPerRequest)} µs (${busy(refreshes.open.ours)}% of a core busy), raw ${fmt(refreshes.closed.raw.serverCpuUsPerRequest)} and ${fmt(refreshes.open.raw.serverCpuUsPerRequest)} µs (${busy(refreshes.open.raw)}%)`,
+    );
     const failures = [me, raw, peer, refresh, refreshes.closed.raw, refreshes.open.ours, refreshes.open.raw, postgres.me, postgres.refresh].reduce(
       (n, r) => n + r.non2xx + r.errors,
       0,
