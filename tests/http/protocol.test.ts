@@ -216,10 +216,10 @@ describe("cross-site and non-JSON requests", () => {
   });
 });
 
-/** An answer's headers but those of the connection (Node adds them) and the request id's value (new each time). */
 /** A Set-Cookie header without its value and Max-Age: what two answers setting the same cookie share. */
 const cookieShape = (header: string) => header.replace(/^([^=]+)=[^;]*/, "$1=(value)").replace(/Max-Age=\d+/i, "Max-Age=(n)");
 
+/** An answer's headers but those of the connection (Node adds them) and the request id's value (new each time). */
 function answerHeaders(response: Response): Record<string, string> {
   // Set-Cookie is compared apart, by cookieShape: its values differ from answer to answer.
   const transport = new Set(["connection", "content-length", "date", "keep-alive", "transfer-encoding", "set-cookie"]);
