@@ -443,4 +443,25 @@ describe.each(ENGINES)("Store contract on $name", (engine) => {
     // A window that has ended starts over.
     expect(await a.rateLimits.hit({ key: "account:alice", now: NOW + windowMs, windowMs })).toEqual({ count: 1, startedAt: NOW + windowMs });
   });
+
+  it("gives each of one turn's rate-limit hits its own count, in order, key by key, and starts an ended window over", async () => {
+    const windowMs = 60_000;
+    await a.rateLimits.hit({ key: "ip:ended", now: NOW - windowMs, windowMs });
+    await a.rateLimits.hit({ key: "ip:ended", now: NOW - windowMs, windowMs });
+    // Asked for in one turn: PostgreSQL counts them with one statement.
+    const keys = ["ip:a", "ip:b", "ip:a", "ip:ended", "ip:a", "ip:b", "ip:ended"];
+    const windows = await Promise.all(keys.map((key) => a.rateLimits.hit({ key, now: NOW, windowMs })));
+    expect(windows.map((window) => [window.count, window.startedAt])).toEqual([
+      [1, NOW],
+      [1, NOW],
+      [2, NOW],
+      [1, NOW],
+      [3, NOW],
+      [2, NOW],
+      [2, NOW],
+    ]);
+    expect(await b.rateLimits.hit({ key: "ip:a", now: NOW + 1, windowMs })).toEqual(
+      engine.sharedRateLimits ? { count: 4, startedAt: NOW } : { count: 1, startedAt: NOW + 1 },
+    );
+  });
 });
