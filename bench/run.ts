@@ -1,5 +1,5 @@
-// npm run bench: our real server (the code `npm start` runs, on a temp database, rate limits
-// off) in a child process, driven with autocannon on loopback, and the baselines measured the
+// npm run bench: our real server (the code `npm start` runs, on a temp database, the per-IP rate
+// limit counting but never refusing) in a child process, driven with autocannon on loopback, and the baselines measured the
 // same way in the same run. Prints a table and the target ratios; writes bench/results/*.json.
 // BENCH_DURATION (seconds per run, default 5) and BENCH_RUNS (median of, default 3) tune it.
 import { type ChildProcess, execFileSync } from "node:child_process";
