@@ -1,6 +1,6 @@
 // npm run bench: our real server (the code `npm start` runs, on a temp database, the per-IP rate
-// limit counting but never refusing) in a child process, driven with autocannon on loopback, and the baselines measured the
-// same way in the same run. Prints a table and the target ratios; writes bench/results/*.json.
+// limit counting but never refusing) in a child process, driven with autocannon on loopback, and
+// the baselines measured the same way in the same run. Prints a table and the target ratios; writes bench/results/*.json.
 // BENCH_DURATION (seconds per run, default 5) and BENCH_RUNS (median of, default 3) tune it.
 import { type ChildProcess, execFileSync } from "node:child_process";
 import type { EventEmitter } from "node:events";

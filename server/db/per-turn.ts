@@ -3,8 +3,8 @@
 // trip). A batch that lost a lock conflict as a whole (`retryAlone`: a deadlock with another
 // instance's batch taking the same rows in another order) runs each call again as a batch of its
 // own; any other failure is every call's. Both stores read the bearer check's sessions through it,
-// and PostgreSQL also its refresh-token lookups and rotations, and its rate-limit counts. (SQLite's writes have their own
-// group commit, sqlite/group-commit.ts: one transaction, a savepoint per step.)
+// and PostgreSQL also its refresh-token lookups, rotations and rate-limit counts. (SQLite's writes
+// have their own group commit, sqlite/group-commit.ts: one transaction, a savepoint per step.)
 export function perTurn<I, O>(options: { runBatch: (items: I[]) => Promise<O[]>; retryAlone: (error: unknown) => boolean }): (item: I) => Promise<O> {
   let pending: { item: I; resolve(value: O): void; reject(error: unknown): void }[] = [];
   const runOne = async (item: I) => (await options.runBatch([item]))[0]!;

@@ -331,7 +331,8 @@ export interface Store {
      * Counts one hit for `key` in its fixed window (a new window starts when the last one is
      * `windowMs` old) and returns the window's count and start. Every instance sharing this store
      * counts into the same windows: an atomic increment (SQLite: one process owns the file, so the
-     * counts live in its memory, bounded; PostgreSQL: one UPSERT for all the hits of an event-loop turn).
+     * counts live in its memory, bounded; PostgreSQL: one UPSERT for all the hits of an event-loop
+     * turn).
      */
     hit(input: { key: string; now: number; windowMs: number }): Promise<{ count: number; startedAt: number }>;
   };

@@ -30,11 +30,10 @@ function countStatement(hits: Hit[]) {
       GROUP BY key)
     INSERT INTO rate_limit_windows AS w (key, started_at, count)
     SELECT key, now, n FROM hits ORDER BY key
-    ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN w.started_at <= excluded.started_at - (SELECT window_ms FROM hits WHERE hits.key = excluded.key)
-        THEN excluded.count ELSE w.count + excluded.count END,
-      started_at = CASE WHEN w.started_at <= excluded.started_at - (SELECT window_ms FROM hits WHERE hits.key = excluded.key)
-        THEN excluded.started_at ELSE w.started_at END
+    ON CONFLICT (key) DO UPDATE SET (count, started_at) = (
+      SELECT CASE WHEN w.started_at <= h.now - h.window_ms THEN h.n ELSE w.count + h.n END,
+             CASE WHEN w.started_at <= h.now - h.window_ms THEN h.now ELSE w.started_at END
+      FROM hits h WHERE h.key = excluded.key)
     RETURNING key, count, started_at`;
 }
 
@@ -50,16 +49,13 @@ export function postgresRateLimits(db: PostgresDb): Store["rateLimits"] {
         await db.execute(sql`DELETE FROM rate_limit_windows WHERE started_at <= ${now - windowMs}::bigint`);
       }
       const rows = ((await db.execute(countStatement(batch))) as unknown as { rows: { key: string; count: number; started_at: string | number }[] }).rows;
-      // A key's hits in this batch took the counts up to its row's: the last of them has the
-      // row's count, the one before it one less, and so on.
-      const left = new Map(batch.map((hit) => [hit.key, 0]));
-      for (const hit of batch) left.set(hit.key, left.get(hit.key)! + 1);
-      const byKey = new Map(rows.map((row) => [row.key, { count: Number(row.count), startedAt: Number(row.started_at) }]));
+      // A key's hits in this batch took its row's count up to what came back: the first of them
+      // has that count less the others, the next one more, and so on.
+      const windows = new Map(rows.map((row) => [row.key, { next: Number(row.count), startedAt: Number(row.started_at) }]));
+      for (const hit of batch) windows.get(hit.key)!.next--;
       return batch.map((hit) => {
-        const window = byKey.get(hit.key)!;
-        const after = left.get(hit.key)! - 1;
-        left.set(hit.key, after);
-        return { count: window.count - after, startedAt: window.startedAt };
+        const window = windows.get(hit.key)!;
+        return { count: ++window.next, startedAt: window.startedAt };
       });
     },
     // Two instances' batches lock their keys in the same order; should one still lose a deadlock,
